@@ -1,0 +1,101 @@
+"""The `dockyard` command: run the platform, migrate its database, create API tokens."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from typing import Annotated
+
+import typer
+
+from core.errors import DockyardError
+
+app = typer.Typer(help="Dockyard: run Python apps as persistent processes.", no_args_is_help=True)
+token_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+
+def _fail(error: DockyardError) -> typer.Exit:
+    typer.secho(f"error: {error.detail}", err=True, fg=typer.colors.RED)
+    return typer.Exit(1)
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema."""
+    from core.migrate import upgrade
+
+    upgrade()
+    typer.echo("database is up to date")
+
+
+@token_app.command("create")
+def token_create(name: Annotated[str, typer.Option("--name", help="What the token is for.")]) -> None:
+    """Create an API token and print it (it is shown only once)."""
+    from api.services.tokens import create_token
+    from core.db import session_scope
+
+    try:
+        with session_scope() as session:
+            token = create_token(session, name=name)
+    except DockyardError as error:
+        raise _fail(error) from error
+    typer.echo(token)
+
+
+@app.command()
+def server(
+    host: Annotated[str, typer.Option(help="Address the API listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port the API listens on.")] = 8000,
+    concurrency: Annotated[int, typer.Option(help="Builds that may run at once.")] = 2,
+) -> None:
+    """Run the API, a build worker and beat; start Caddy when none answers. Ctrl-C stops them all."""
+    import uvicorn
+
+    from api.services.routing import restore_routes
+    from core.migrate import upgrade
+    from core.settings import get_settings
+    from scheduler.caddy import start_caddy
+    from scheduler.proxy import CaddyAdmin
+
+    settings = get_settings()
+    settings.secret()  # generate and keep the key before any process needs it
+    upgrade()
+    children: list[subprocess.Popen[bytes]] = []
+    try:
+        if not CaddyAdmin(settings.caddy_admin).is_up():
+            typer.echo(f"-----> Starting Caddy (admin {settings.caddy_admin}, apps on :{settings.http_port})")
+            children.append(start_caddy(admin=settings.caddy_admin, data_dir=settings.data_dir))
+        restored = restore_routes(settings)
+        typer.echo(f"-----> Proxy ready: {restored} app route(s) restored")
+        celery = [sys.executable, "-m", "celery", "-A", "core.celery_app:celery_app"]
+        children.append(
+            subprocess.Popen(
+                [*celery, "worker", "--loglevel=INFO", f"--concurrency={concurrency}",
+                 f"--hostname=dockyard-{settings.instance}@%h"]
+            )
+        )
+        children.append(subprocess.Popen([*celery, "beat", "--loglevel=INFO"]))
+        typer.echo(f"-----> API on http://{host}:{port}/ (docs at /docs)")
+        uvicorn.run("api.main:app", host=host, port=port, log_level="info")
+    except DockyardError as error:
+        raise _fail(error) from error
+    finally:
+        _stop(children)
+
+
+def _stop(children: list[subprocess.Popen[bytes]]) -> None:
+    """Stop what `server` started, newest first; a worker gets time to finish its build step."""
+    for child in reversed(children):
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in reversed(children):
+        try:
+            child.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            child.kill()
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,48 @@
+"""Every error as `application/problem+json` (RFC 9457), validation included."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from core.errors import DockyardError
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+    """A problem+json response."""
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    parts = [str(part) for part in loc if part not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn errors into problem details."""
+
+    @app.exception_handler(DockyardError)
+    async def _dockyard_error(_request: Request, error: DockyardError) -> JSONResponse:
+        extra = {"where": error.where} if getattr(error, "where", None) else {}
+        return problem(error.status, error.title, error.detail, **extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [{"where": _location(item["loc"]), "message": item["msg"]} for item in error.errors()]
+        detail = "; ".join(f"{item['where']}: {item['message']}" for item in errors)
+        return problem(422, "Invalid request", detail, errors=errors)
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(_request: Request, error: HTTPException) -> JSONResponse:
+        detail = error.detail if isinstance(error.detail, str) else str(error.detail)
+        response = problem(error.status_code, detail, detail)
+        if error.headers:
+            response.headers.update(error.headers)
+        return response

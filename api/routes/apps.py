@@ -1,0 +1,109 @@
+"""/api/v1/apps: create apps and change what they run with."""
+
+from __future__ import annotations
+
+import docker
+from fastapi import APIRouter, status
+
+from api.deps import CurrentUser, SessionDep, SettingsDep
+from api.schemas import (
+    AppCreate,
+    AppCreated,
+    AppPublic,
+    EnvKeys,
+    LiveRelease,
+    ServicePublic,
+    VolumeCreate,
+    VolumePublic,
+)
+from api.services import apps as app_service
+from api.services.deployments import request_rollout
+from api.services.processes import service_status
+from api.tasks import enqueue_deployments
+from core.errors import TemporaryError
+from core.models import App
+from core.settings import Settings
+from scheduler.runtime.docker import DockerRuntime
+from sqlalchemy.orm import Session
+
+router = APIRouter(prefix="/api/v1/apps", tags=["apps"])
+
+
+def app_public(session: Session, settings: Settings, app: App) -> AppPublic:
+    """The API's view of an app."""
+    live = app_service.live_deployment(session, app)
+    return AppPublic(
+        name=app.name,
+        repo_url=app.repo_url,
+        repo_full_name=app.repo_full_name,
+        branch=app.branch,
+        url=settings.app_url(app.name),
+        webhook_url=f"{settings.public_url.rstrip('/')}/webhooks/github",
+        live_deployment=LiveRelease(id=live.id, commit=live.commit) if live else None,
+        created_at=app.created_at,
+    )
+
+
+def _roll_out(session: Session, app: App) -> int | None:
+    """Release the live image again with the new config; None when nothing is live yet."""
+    live = app_service.live_deployment(session, app)
+    if live is None:
+        return None
+    deployment = request_rollout(session, app=app, live=live)
+    session.commit()
+    enqueue_deployments([deployment.id])
+    return deployment.id
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=AppCreated)
+def create_app(body: AppCreate, session: SessionDep, settings: SettingsDep, _user: CurrentUser) -> AppCreated:
+    """Create an app; the response carries its webhook secret, shown only here."""
+    app, secret = app_service.create_app(
+        session, settings=settings, name=body.name, repo_url=body.repo_url, branch=body.branch
+    )
+    return AppCreated(**app_public(session, settings, app).model_dump(), webhook_secret=secret)
+
+
+@router.get("", response_model=list[AppPublic])
+def list_apps(session: SessionDep, settings: SettingsDep, _user: CurrentUser) -> list[AppPublic]:
+    """Every app."""
+    return [app_public(session, settings, app) for app in app_service.list_apps(session)]
+
+
+@router.get("/{name}", response_model=AppPublic)
+def get_app(name: str, session: SessionDep, settings: SettingsDep, _user: CurrentUser) -> AppPublic:
+    """One app: its URL, live release and webhook URL."""
+    return app_public(session, settings, app_service.get_app(session, name))
+
+
+@router.put("/{name}/env", response_model=EnvKeys)
+def set_env(
+    name: str, body: dict[str, str], session: SessionDep, settings: SettingsDep, _user: CurrentUser
+) -> EnvKeys:
+    """Set variables (others are kept); a live app rolls out a new release without rebuilding."""
+    app = app_service.get_app(session, name)
+    keys = app_service.set_env(session, settings=settings, app=app, values=body)
+    return EnvKeys(keys=keys, deployment=_roll_out(session, app))
+
+
+@router.post("/{name}/volumes", status_code=status.HTTP_201_CREATED, response_model=VolumePublic)
+def add_volume(name: str, body: VolumeCreate, session: SessionDep, _user: CurrentUser) -> VolumePublic:
+    """Attach a named volume that survives deploys; a live app rolls out a new release."""
+    app = app_service.get_app(session, name)
+    volume = app_service.add_volume(session, app=app, name=body.name, mount_path=body.mount_path)
+    return VolumePublic(name=volume.name, mount_path=volume.mount_path, deployment=_roll_out(session, app))
+
+
+@router.get("/{name}/services", response_model=list[ServicePublic])
+def list_services(name: str, session: SessionDep, settings: SettingsDep, _user: CurrentUser) -> list[ServicePublic]:
+    """Each process type with its replicas and containers, as the engine reports them."""
+    app = app_service.get_app(session, name)
+    try:
+        client = docker.from_env()
+    except docker.errors.DockerException as error:
+        raise TemporaryError(f"the Docker engine does not answer: {error}") from error
+    try:
+        rows = service_status(DockerRuntime(client, settings.instance), app)
+    finally:
+        client.close()
+    return [ServicePublic.model_validate(row) for row in rows]

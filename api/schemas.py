@@ -1,0 +1,96 @@
+"""Request and response bodies of the REST API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class AppCreate(BaseModel):
+    name: str = Field(description="A DNS label: the app is served at <name>.<apps domain>.", examples=["hello"])
+    repo_url: str = Field(description="Git URL to clone (https:// or file://).")
+    branch: str = Field("main", description="The branch whose pushes deploy.")
+
+
+class LiveRelease(BaseModel):
+    id: int
+    commit: str | None
+
+
+class AppPublic(BaseModel):
+    name: str
+    repo_url: str
+    repo_full_name: str
+    branch: str
+    url: str = Field(description="Where the app answers through the proxy.")
+    webhook_url: str = Field(description="Point the GitHub repository's push webhook here.")
+    live_deployment: LiveRelease | None
+    created_at: datetime
+
+
+class AppCreated(AppPublic):
+    webhook_secret: str = Field(description="The webhook's secret; shown only in this response.")
+
+
+class EnvKeys(BaseModel):
+    keys: list[str] = Field(description="Every variable the app has; values are never returned.")
+    deployment: int | None = Field(description="The deployment rolling the change out, if the app is live.")
+
+
+class VolumeCreate(BaseModel):
+    name: str = Field(examples=["uploads"])
+    mount_path: str = Field(examples=["/data"])
+
+
+class VolumePublic(BaseModel):
+    name: str
+    mount_path: str
+    deployment: int | None = Field(None, description="The deployment rolling the change out, if any.")
+
+
+class DeploymentCreate(BaseModel):
+    ref: str | None = Field(None, description="Branch, tag or commit to build; default: the app's branch.")
+
+
+class DeploymentAccepted(BaseModel):
+    id: int
+    status: str
+
+
+class DeploymentPublic(BaseModel):
+    id: int
+    status: str = Field(description="queued, building, deploying, live, failed or superseded.")
+    trigger: str
+    ref: str | None
+    commit: str | None
+    image: str | None
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class ContainerPublic(BaseModel):
+    name: str
+    release: int | None
+    status: str
+
+
+class ServicePublic(BaseModel):
+    name: str
+    status: str = Field(description="running when every wanted replica runs, else what is wrong.")
+    replicas: int
+    containers: list[ContainerPublic]
+
+
+class WebhookResult(BaseModel):
+    app: str
+    decision: str
+    deployment: int | None
+
+
+class WebhookAnswer(BaseModel):
+    event: str
+    delivery: str
+    results: list[WebhookResult]

@@ -1,0 +1,132 @@
+"""Apps: create, look up, and change what they run with (env, volumes)."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlparse
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core import crypto
+from core.errors import ConfigError, Conflict, NotFound
+from core.models import App, Deployment, DeploymentStatus, EnvVar, Service, Volume
+from core.settings import Settings
+
+APP_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,28}[a-z0-9])?$")
+ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+VOLUME_NAME = re.compile(r"^[a-z0-9]([a-z0-9_-]{0,38}[a-z0-9])?$")
+RESERVED_ENV = {"PORT": "Dockyard sets PORT to the port your web process must listen on"}
+RESERVED_MOUNTS = ("/", "/app", "/opt/venv", "/proc", "/sys", "/dev", "/etc", "/usr", "/bin", "/lib")
+
+
+def repo_full_name(repo_url: str) -> str:
+    """`owner/repo` as GitHub names it, derived from a clone URL (https, ssh, file)."""
+    url = repo_url.strip()
+    if url.startswith("git@") and ":" in url:
+        path = url.split(":", 1)[1]
+    else:
+        parsed = urlparse(url)
+        if parsed.scheme not in ("https", "http", "file", "ssh", "git"):
+            raise ConfigError(
+                "must be an https://, ssh or file:// git URL, e.g. https://github.com/owner/repo.git",
+                where="repo_url",
+            )
+        path = parsed.path
+    parts = [part for part in path.removesuffix("/").removesuffix(".git").split("/") if part]
+    if len(parts) < 2:
+        raise ConfigError("must name a repository as …/owner/repo", where="repo_url")
+    return f"{parts[-2]}/{parts[-1]}"
+
+
+def create_app(
+    session: Session, *, settings: Settings, name: str, repo_url: str, branch: str
+) -> tuple[App, str]:
+    """Create an app with a web service; returns it and its webhook secret (shown only once)."""
+    if not APP_NAME.match(name):
+        raise ConfigError(
+            "must be a DNS label: 1-30 lowercase letters, digits and dashes, starting with a letter",
+            where="name",
+        )
+    if not branch.strip() or branch.startswith("refs/"):
+        raise ConfigError("must be a branch name such as main", where="branch")
+    full_name = repo_full_name(repo_url)
+    if session.scalar(select(App.id).where(App.name == name)) is not None:
+        raise Conflict(f"an app named {name!r} already exists; choose another name")
+    secret = crypto.new_token("whsec")
+    app = App(
+        name=name,
+        repo_url=repo_url.strip(),
+        repo_full_name=full_name,
+        branch=branch.strip(),
+        webhook_secret=crypto.encrypt(settings.secret(), secret),
+        services=[Service(name="web", replicas=1)],
+    )
+    session.add(app)
+    session.flush()
+    return app, secret
+
+
+def get_app(session: Session, name: str) -> App:
+    """The app called `name`, or NotFound."""
+    app = session.scalar(select(App).where(App.name == name))
+    if app is None:
+        raise NotFound(f"no app named {name!r}; `GET /api/v1/apps` lists them")
+    return app
+
+
+def list_apps(session: Session) -> list[App]:
+    """Every app, by name."""
+    return list(session.scalars(select(App).order_by(App.name)))
+
+
+def live_deployment(session: Session, app: App) -> Deployment | None:
+    """The release serving traffic now, if any."""
+    return session.scalar(
+        select(Deployment)
+        .where(Deployment.app_id == app.id, Deployment.status == DeploymentStatus.LIVE.value)
+        .order_by(Deployment.id.desc())
+    )
+
+
+def set_env(session: Session, *, settings: Settings, app: App, values: dict[str, str]) -> list[str]:
+    """Set (add or replace) environment variables; returns every key the app now has."""
+    for key in values:
+        if not ENV_KEY.match(key):
+            raise ConfigError("must be letters, digits and underscores, not starting with a digit", where=key)
+        if key in RESERVED_ENV:
+            raise ConfigError(RESERVED_ENV[key], where=key)
+    existing = {var.key: var for var in app.env_vars}
+    for key, value in values.items():
+        encrypted = crypto.encrypt(settings.secret(), value)
+        if key in existing:
+            existing[key].value_encrypted = encrypted
+        else:
+            app.env_vars.append(EnvVar(key=key, value_encrypted=encrypted))
+    session.flush()
+    return sorted(var.key for var in app.env_vars)
+
+
+def env_values(settings: Settings, app: App) -> dict[str, str]:
+    """The app's environment in clear, for its containers only."""
+    return {var.key: crypto.decrypt(settings.secret(), var.value_encrypted) for var in app.env_vars}
+
+
+def add_volume(session: Session, *, app: App, name: str, mount_path: str) -> Volume:
+    """Attach a named volume that outlives deploys."""
+    if not VOLUME_NAME.match(name):
+        raise ConfigError("must be lowercase letters, digits, dashes and underscores", where="name")
+    path = "/" + mount_path.strip("/")
+    if not mount_path.startswith("/") or path in RESERVED_MOUNTS:
+        raise ConfigError(
+            "must be an absolute path that does not hide the app or the system, e.g. /data",
+            where="mount_path",
+        )
+    if any(volume.name == name for volume in app.volumes):
+        raise Conflict(f"app {app.name!r} already has a volume named {name!r}")
+    if any(volume.mount_path == path for volume in app.volumes):
+        raise Conflict(f"app {app.name!r} already mounts a volume at {path}")
+    volume = Volume(name=name, mount_path=path)
+    app.volumes.append(volume)
+    session.flush()
+    return volume

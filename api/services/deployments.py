@@ -1,0 +1,63 @@
+"""Deployments: request one, list them, and read their logs."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.errors import NotFound
+from core.models import App, Deployment, DeploymentStatus
+
+
+class Trigger:
+    """Why a deployment was made."""
+
+    PUSH = "push"
+    API = "api"
+    CONFIG = "config"
+
+
+def request_deployment(
+    session: Session, *, app: App, trigger: str, ref: str | None = None, commit: str | None = None
+) -> Deployment:
+    """Queue a build of `commit` (or `ref`, or the app's branch). Enqueue it after the commit."""
+    deployment = Deployment(app_id=app.id, trigger=trigger, ref=ref or app.branch, commit=commit)
+    session.add(deployment)
+    session.flush()
+    return deployment
+
+
+def request_rollout(session: Session, *, app: App, live: Deployment) -> Deployment:
+    """Queue a release of the live image with the app's current config: no rebuild."""
+    deployment = Deployment(
+        app_id=app.id,
+        trigger=Trigger.CONFIG,
+        ref=live.ref,
+        commit=live.commit,
+        source_deployment_id=live.id,
+    )
+    session.add(deployment)
+    session.flush()
+    return deployment
+
+
+def list_deployments(session: Session, app: App, *, limit: int = 50) -> list[Deployment]:
+    """The app's deployments, newest first."""
+    return list(
+        session.scalars(
+            select(Deployment).where(Deployment.app_id == app.id).order_by(Deployment.id.desc()).limit(limit)
+        )
+    )
+
+
+def get_deployment(session: Session, app: App, deployment_id: int) -> Deployment:
+    """One deployment of `app`, or NotFound."""
+    deployment = session.get(Deployment, deployment_id)
+    if deployment is None or deployment.app_id != app.id:
+        raise NotFound(f"app {app.name!r} has no deployment {deployment_id}")
+    return deployment
+
+
+def is_running(deployment: Deployment) -> bool:
+    """True while the deployment may still log lines."""
+    return DeploymentStatus(deployment.status).is_active

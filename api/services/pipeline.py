@@ -1,0 +1,288 @@
+"""The deploy pipeline, as a script of named phases:
+
+fetch → detect → build → start → healthcheck → switch → retire
+
+Each phase logs one `-----> ` line to the deployment's live log. The previous release is retired only
+after the new one answers its health check and the proxy points at it; any failure stops the new
+container and leaves the old release serving.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import docker
+import redis
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.services import routing
+from api.services.apps import env_values, live_deployment
+from builder import build, detect, source
+from core import labels
+from core.db import session_scope
+from core.deploy_log import DeployLog
+from core.errors import DeployError, DockyardError
+from core.models import Deployment, DeploymentStatus, utcnow
+from core.settings import Settings
+from scheduler import desired, proxy
+from scheduler.runtime.docker import DockerRuntime
+
+LOG_TAIL_IN_ERROR = 20
+
+
+def image_tag(settings: Settings, app: str, deployment_id: int) -> str:
+    """The tag of a release's image: `dockyard/<app>:<deployment>` for the default instance."""
+    return f"{settings.instance}/{app}:{deployment_id}"
+
+
+class Pipeline:
+    """Runs one deployment to `live`, `failed` or `superseded`; safe to run again for the same id."""
+
+    def __init__(self, settings: Settings, *, redis_client: redis.Redis, docker_client: docker.DockerClient):
+        self.settings = settings
+        self.redis = redis_client
+        self.docker = docker_client
+        self.runtime = DockerRuntime(docker_client, settings.instance)
+        self.proxy = proxy.CaddyAdmin(settings.caddy_admin)
+
+    def run(self, deployment_id: int) -> None:
+        """Deploy `deployment_id`, holding the app's deploy lock so releases of one app never race."""
+        with session_scope() as session:
+            deployment = session.get(Deployment, deployment_id)
+            if deployment is None or not DeploymentStatus(deployment.status).is_active:
+                return  # finished already: a redelivered task does nothing
+            app_id = deployment.app_id
+        lock = self.redis.lock(
+            f"dockyard:{self.settings.instance}:deploy-lock:{app_id}",
+            timeout=self.settings.build_timeout + self.settings.startup_timeout + 300,
+            blocking_timeout=self.settings.build_timeout + self.settings.startup_timeout + 300,
+        )
+        with lock:
+            self._run_locked(deployment_id)
+
+    def _run_locked(self, deployment_id: int) -> None:
+        with session_scope() as session:
+            deployment = session.get(Deployment, deployment_id)
+            if deployment is None or not DeploymentStatus(deployment.status).is_active:
+                return  # another run finished it while this one waited for the lock
+        log = DeployLog(self.redis, instance=self.settings.instance, deployment_id=deployment_id)
+        try:
+            with session_scope() as session:
+                deployment = _load(session, deployment_id)
+                newer = _newer_deployment(session, deployment)
+                if newer is not None:
+                    _finish(deployment, DeploymentStatus.SUPERSEDED, f"deployment {newer.id} replaced it")
+                    log.append(f"-----> Superseded by deployment {newer.id} before it started")
+                    return
+                deployment.started_at = utcnow()
+                deployment.error = None
+            self._deploy(deployment_id, log)
+        except DockyardError as error:
+            self._fail(deployment_id, log, error.detail)
+        except BaseException as error:
+            # Soft time limits, lost engines, bugs: the deployment must never stay `building` forever.
+            self._fail(deployment_id, log, _describe_unexpected(error, self.settings))
+            raise
+        finally:
+            self._save_log(deployment_id, log)
+
+    def _deploy(self, deployment_id: int, log: DeployLog) -> None:
+        with session_scope() as session:
+            deployment = _load(session, deployment_id)
+            app = deployment.app
+            source_image = self._source_image(session, deployment)
+            app_name, repo_url = app.name, app.repo_url
+            want = deployment.commit or deployment.ref or app.branch
+            env = env_values(self.settings, app)
+            volumes = {volume.name: volume.mount_path for volume in app.volumes}
+            if source_image is None:
+                deployment.status = DeploymentStatus.BUILDING.value
+
+        if source_image is None:
+            image, commit = self._build(deployment_id, app_name=app_name, repo_url=repo_url, want=want, log=log)
+        else:
+            image, commit = source_image
+            log.append(f"-----> Reusing image {image} (no rebuild: only configuration changed)")
+
+        with session_scope() as session:
+            deployment = _load(session, deployment_id)
+            deployment.image, deployment.commit = image, commit
+            deployment.status = DeploymentStatus.DEPLOYING.value
+
+        spec = desired.web_service(
+            instance=self.settings.instance,
+            app=app_name,
+            release=deployment_id,
+            image=image,
+            env=env,
+            volumes=volumes,
+        )
+        log.append(f"-----> Starting web ({spec.name})")
+        container_id = self.runtime.start(spec)
+        log.append(f"-----> Health check: waiting up to {self.settings.startup_timeout} s for GET / below 500")
+        try:
+            upstream = self.runtime.wait_healthy(
+                container_id, port=spec.port, timeout=self.settings.startup_timeout
+            )
+            log.append(f"-----> Switching traffic for {self.settings.app_host(app_name)} to release {deployment_id}")
+            self._switch(app_name, upstream)
+        except BaseException:
+            self.runtime.stop(container_id)
+            self.runtime.remove(container_id)
+            raise
+        retired = self.runtime.retire(app_name, keep_release=deployment_id)
+        log.append(f"-----> Retired {', '.join(retired) if retired else 'nothing (first release)'}")
+
+        with session_scope() as session:
+            deployment = _load(session, deployment_id)
+            for previous in session.scalars(
+                select(Deployment).where(
+                    Deployment.app_id == deployment.app_id,
+                    Deployment.status == DeploymentStatus.LIVE.value,
+                    Deployment.id != deployment_id,
+                )
+            ):
+                _finish(previous, DeploymentStatus.SUPERSEDED, None)
+            _finish(deployment, DeploymentStatus.LIVE, None)
+        log.append(f"=====> Live at {self.settings.app_url(app_name)}")
+
+    def _build(
+        self, deployment_id: int, *, app_name: str, repo_url: str, want: str, log: DeployLog
+    ) -> tuple[str, str]:
+        with tempfile.TemporaryDirectory(prefix="dockyard-build-") as workdir:
+            context = Path(workdir) / "src"
+            log.append(f"-----> Fetching {_safe_url(repo_url)} at {want}")
+            commit = source.fetch(repo_url, want, context)
+            with session_scope() as session:
+                _load(session, deployment_id).commit = commit
+            log.append(f"       commit {commit}")
+            log.append("-----> Detecting how to build and run the app")
+            plan = detect.plan_build(source.read_tree(context), default_python=self.settings.default_python_version)
+            for reason in plan.reasons:
+                log.append(f"       {reason}")
+            tag = image_tag(self.settings, app_name, deployment_id)
+            base_image = self.settings.base_image_for(plan.python_version)
+            log.append(f"-----> Building {tag} from {base_image}")
+            build.build_image(
+                self.docker.api,
+                context=context,
+                plan=plan,
+                base_image=base_image,
+                ca_bundle=self.settings.build_ca_bundle,
+                tag=tag,
+                labels=labels.owned(self.settings.instance, app_name, release=str(deployment_id)),
+                on_line=_indent(log.append),
+                timeout=self.settings.build_timeout,
+            )
+        return tag, commit
+
+    def _source_image(self, session: Session, deployment: Deployment) -> tuple[str, str] | None:
+        """For a configuration rollout, the live release's image and commit (resolved now, not when queued)."""
+        if deployment.source_deployment_id is None:
+            return None
+        live = live_deployment(session, deployment.app)
+        if live is None or live.image is None:
+            raise DeployError("nothing to redeploy: the app has no live release yet; deploy a commit first")
+        return live.image, live.commit or ""
+
+    def _switch(self, app_name: str, upstream: str) -> None:
+        routing.ensure_server(self.proxy, self.settings)
+        routing.point_route(self.proxy, self.settings, app_name, upstream)
+
+    def _fail(self, deployment_id: int, log: DeployLog, reason: str) -> None:
+        log.append(f" !     {reason}")
+        with session_scope() as session:
+            deployment = session.get(Deployment, deployment_id)
+            if deployment is not None and DeploymentStatus(deployment.status).is_active:
+                _finish(deployment, DeploymentStatus.FAILED, reason)
+
+    def _save_log(self, deployment_id: int, log: DeployLog) -> None:
+        text = log.text()
+        with session_scope() as session:
+            deployment = session.get(Deployment, deployment_id)
+            if deployment is not None and not DeploymentStatus(deployment.status).is_active:
+                deployment.log = text
+                log.end()
+
+
+def fail_stuck(session: Session, settings: Settings, *, redis_client: redis.Redis) -> list[int]:
+    """Fail deployments active for longer than any task may run (their worker died); returns their ids."""
+    from core.celery_app import deploy_time_limits
+
+    _soft, hard = deploy_time_limits(settings)
+    # Queued ones wait behind other builds of the same app, so they get a longer grace.
+    cutoff = utcnow() - timedelta(seconds=hard * 3)
+    failed = []
+    for deployment in session.scalars(
+        select(Deployment).where(
+            Deployment.status.in_([s.value for s in DeploymentStatus if s.is_active]),
+            Deployment.created_at < cutoff,
+        )
+    ):
+        reason = f"stuck in {deployment.status} for more than {hard * 3} s: its worker stopped; deploy again"
+        _finish(deployment, DeploymentStatus.FAILED, reason)
+        log = DeployLog(redis_client, instance=settings.instance, deployment_id=deployment.id)
+        log.append(f" !     {reason}")
+        deployment.log = log.text()
+        log.end()
+        failed.append(deployment.id)
+    return failed
+
+
+def _newer_deployment(session: Session, deployment: Deployment) -> Deployment | None:
+    """A newer queued deployment that makes this one pointless.
+
+    Builds are superseded only by newer builds (a config rollout must not drop new code); a config
+    rollout is superseded by anything newer, since every deployment reads the current config.
+    """
+    query = select(Deployment).where(
+        Deployment.app_id == deployment.app_id,
+        Deployment.id > deployment.id,
+        Deployment.status == DeploymentStatus.QUEUED.value,
+    )
+    if deployment.source_deployment_id is None:
+        query = query.where(Deployment.source_deployment_id.is_(None))
+    return session.scalar(query.order_by(Deployment.id.desc()))
+
+
+def _finish(deployment: Deployment, status: DeploymentStatus, error: str | None) -> None:
+    deployment.status = status.value
+    if error is not None:
+        deployment.error = error
+    if deployment.finished_at is None or status is not DeploymentStatus.SUPERSEDED:
+        deployment.finished_at = utcnow()
+
+
+def _load(session: Session, deployment_id: int) -> Deployment:
+    deployment = session.get(Deployment, deployment_id)
+    if deployment is None:
+        raise DeployError(f"deployment {deployment_id} was deleted while it ran")
+    return deployment
+
+
+def _indent(write: Callable[[str], None]) -> Callable[[str], None]:
+    return lambda line: write(f"       {line}")
+
+
+def _safe_url(url: str) -> str:
+    """The URL without any credentials it may carry."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://{rest.split('@', 1)[1]}"
+    return url
+
+
+def _describe_unexpected(error: BaseException, settings: Settings) -> str:
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    if isinstance(error, SoftTimeLimitExceeded):
+        return (
+            f"timed out: the deployment ran longer than its limit (build {settings.build_timeout} s "
+            f"+ startup {settings.startup_timeout} s); raise DOCKYARD_BUILD_TIMEOUT if the build needs longer"
+        )
+    return f"internal error: {type(error).__name__}: {error}"
+

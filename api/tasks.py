@@ -1,0 +1,38 @@
+"""Celery tasks: thin wrappers that run the service layer in a worker."""
+
+from __future__ import annotations
+
+import docker
+import redis
+
+from api.services.pipeline import Pipeline, fail_stuck
+from core.celery_app import celery_app
+from core.db import session_scope
+from core.settings import get_settings
+
+
+@celery_app.task(name="api.tasks.deploy")
+def deploy(deployment_id: int) -> None:
+    """Run one deployment (idempotent: a finished deployment is left alone)."""
+    settings = get_settings()
+    docker_client = docker.from_env()
+    try:
+        Pipeline(settings, redis_client=redis.Redis.from_url(settings.redis_url), docker_client=docker_client).run(
+            deployment_id
+        )
+    finally:
+        docker_client.close()
+
+
+@celery_app.task(name="api.tasks.fail_stuck_deployments")
+def fail_stuck_deployments() -> list[int]:
+    """Periodic: no deployment stays queued or building forever."""
+    settings = get_settings()
+    with session_scope() as session:
+        return fail_stuck(session, settings, redis_client=redis.Redis.from_url(settings.redis_url))
+
+
+def enqueue_deployments(deployment_ids: list[int]) -> None:
+    """Queue deploy tasks; call after the deployments are committed."""
+    for deployment_id in deployment_ids:
+        deploy.delay(deployment_id)

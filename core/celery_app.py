@@ -1,0 +1,61 @@
+"""The Celery app on Redis, configured for a build queue.
+
+Deploy tasks are acknowledged late and re-queued if their worker dies, so they must be idempotent:
+a redelivered task for a finished deployment does nothing. Builds have a soft time limit that lets
+the task mark its deployment failed, with a hard limit behind it; Redis' visibility timeout sits
+above both so a slow build is never handed to a second worker while the first still runs.
+Running apps are containers, not tasks: nothing here limits how long they run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery
+from celery.signals import worker_process_init
+
+from core.db import dispose_engine
+from core.settings import Settings, get_settings
+
+RECONCILE_INTERVAL_SECONDS = 60.0
+
+
+def deploy_time_limits(settings: Settings) -> tuple[int, int]:
+    """(soft, hard) seconds for one deploy task: build, then start and health check, plus slack."""
+    soft = settings.build_timeout + settings.startup_timeout + 120
+    return soft, soft + 60
+
+
+def make_celery(settings: Settings) -> Celery:
+    """A Celery app for this installation's queue."""
+    app = Celery("dockyard", broker=settings.redis_url, include=["api.tasks"])
+    soft, hard = deploy_time_limits(settings)
+    app.conf.update(
+        task_default_queue=f"dockyard-{settings.instance}",
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_soft_time_limit=soft,
+        task_time_limit=hard,
+        task_ignore_result=True,
+        broker_transport_options={"visibility_timeout": hard + 600},
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+        beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
+        beat_schedule={
+            "fail-stuck-deployments": {
+                "task": "api.tasks.fail_stuck_deployments",
+                "schedule": RECONCILE_INTERVAL_SECONDS,
+            },
+        },
+    )
+    return app
+
+
+@worker_process_init.connect
+def _dispose_inherited_engine(**_kwargs: Any) -> None:
+    # A forked worker must not reuse the parent's database connections.
+    dispose_engine()
+
+
+celery_app = make_celery(get_settings())

@@ -1,0 +1,175 @@
+"""The domain model: SQLAlchemy 2 tables for apps, their releases and the people who run them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, ForeignKey, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Named constraints keep Alembic's batch migrations (SQLite) and PostgreSQL in step.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """Now, in UTC."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: DateTime(timezone=True)}
+
+
+class DeploymentStatus(enum.StrEnum):
+    """Where a release is in its life; the last three are final."""
+
+    QUEUED = "queued"
+    BUILDING = "building"
+    DEPLOYING = "deploying"
+    LIVE = "live"
+    FAILED = "failed"
+    SUPERSEDED = "superseded"
+
+    @property
+    def is_final(self) -> bool:
+        """True when the deployment will never change again (live can still be superseded)."""
+        return self in (DeploymentStatus.FAILED, DeploymentStatus.SUPERSEDED)
+
+    @property
+    def is_active(self) -> bool:
+        """True while work is queued or running for this deployment."""
+        return self in (DeploymentStatus.QUEUED, DeploymentStatus.BUILDING, DeploymentStatus.DEPLOYING)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+
+class ApiToken(Base):
+    """A bearer token; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class App(Base):
+    __tablename__ = "apps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    repo_url: Mapped[str] = mapped_column(String(500))
+    repo_full_name: Mapped[str] = mapped_column(String(200), index=True)
+    branch: Mapped[str] = mapped_column(String(255), default="main")
+    webhook_secret: Mapped[str] = mapped_column(Text)  # Fernet token
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    services: Mapped[list[Service]] = relationship(back_populates="app", cascade="all, delete-orphan")
+    deployments: Mapped[list[Deployment]] = relationship(back_populates="app", cascade="all, delete-orphan")
+    env_vars: Mapped[list[EnvVar]] = relationship(back_populates="app", cascade="all, delete-orphan")
+    volumes: Mapped[list[Volume]] = relationship(back_populates="app", cascade="all, delete-orphan")
+
+
+class Service(Base):
+    """A process type of an app (web, worker, beat, …) and how many replicas it runs."""
+
+    __tablename__ = "services"
+    __table_args__ = (UniqueConstraint("app_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(40))
+    command: Mapped[str | None] = mapped_column(Text)
+    replicas: Mapped[int] = mapped_column(default=1)
+
+    app: Mapped[App] = relationship(back_populates="services")
+
+
+class Deployment(Base):
+    """One release of an app: what was built from which commit, and how it went."""
+
+    __tablename__ = "deployments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default=DeploymentStatus.QUEUED.value, index=True)
+    trigger: Mapped[str] = mapped_column(String(20))
+    ref: Mapped[str | None] = mapped_column(String(255))
+    commit: Mapped[str | None] = mapped_column(String(64))
+    image: Mapped[str | None] = mapped_column(String(255))
+    # A release made from another's image (env or volume change) skips the build.
+    source_deployment_id: Mapped[int | None] = mapped_column(ForeignKey("deployments.id"))
+    error: Mapped[str | None] = mapped_column(Text)
+    log: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+    app: Mapped[App] = relationship(back_populates="deployments")
+
+
+class EnvVar(Base):
+    """An environment variable; the value is encrypted at rest."""
+
+    __tablename__ = "env_vars"
+    __table_args__ = (UniqueConstraint("app_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    value_encrypted: Mapped[str] = mapped_column(Text)
+
+    app: Mapped[App] = relationship(back_populates="env_vars")
+
+
+class Volume(Base):
+    """A named volume mounted into the app's containers; it outlives deploys."""
+
+    __tablename__ = "volumes"
+    __table_args__ = (UniqueConstraint("app_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(40))
+    mount_path: Mapped[str] = mapped_column(String(255))
+
+    app: Mapped[App] = relationship(back_populates="volumes")
+
+
+class WebhookDelivery(Base):
+    """A received webhook and what Dockyard decided to do with it, and why."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(String(64), index=True)
+    app_id: Mapped[int | None] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(50))
+    signature_ok: Mapped[bool]
+    decision: Mapped[str] = mapped_column(Text)
+    deployment_id: Mapped[int | None] = mapped_column(ForeignKey("deployments.id", ondelete="SET NULL"))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)

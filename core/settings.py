@@ -1,0 +1,95 @@
+"""Dockyard's settings: one object, read from `DOCKYARD_*` environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("~/.local/share/dockyard")
+
+
+class Settings(BaseSettings):
+    """Every setting Dockyard reads; each is `DOCKYARD_<NAME>` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="DOCKYARD_", extra="ignore")
+
+    data_dir: Path = Field(
+        DEFAULT_DATA_DIR, description="Where the database, secret key and beat schedule live."
+    )
+    database_url: str = Field("", description="SQLAlchemy URL; empty means SQLite in the data directory.")
+    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis for Celery and live logs.")
+    secret_key: SecretStr | None = Field(
+        None, description="Encrypts stored secrets; generated once into the data directory when unset."
+    )
+    public_url: str = Field("http://localhost:8000", description="Where users and GitHub reach the API.")
+    apps_domain: str = Field("localhost", description="Apps are served at <name>.<apps_domain>.")
+    http_port: int = Field(8080, description="Port the proxy listens on for app traffic.")
+    caddy_admin: str = Field("127.0.0.1:2019", description="Address of Caddy's admin API.")
+    base_image: str = Field("python:{version}-slim", description="Base image template for builds.")
+    default_python_version: str = Field("3.13", description="Python version when the app names none.")
+    build_ca_bundle: Path | None = Field(
+        None, description="CA bundle injected into builds (for TLS-intercepting proxies)."
+    )
+    build_timeout: int = Field(900, description="Seconds a build may take before it is failed.")
+    startup_timeout: int = Field(60, description="Seconds a new release has to answer its health check.")
+    instance: str = Field(
+        "dockyard", description="Label value that scopes every Docker object Dockyard owns."
+    )
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @field_validator("build_ca_bundle", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("instance")
+    @classmethod
+    def _instance_is_a_label(cls, value: str) -> str:
+        if not value or not all(c.isalnum() or c == "-" for c in value) or value != value.lower():
+            raise ValueError("must be lowercase letters, digits and dashes")
+        return value
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL, defaulting to SQLite in the data directory."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'dockyard.db'}"
+
+    def secret(self) -> str:
+        """The secret key: from the environment, or generated once and kept in the data directory."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()
+
+    def base_image_for(self, version: str) -> str:
+        """The base image for a Python version, from the template."""
+        return self.base_image.format(version=version)
+
+    def app_host(self, app_name: str) -> str:
+        """The host name an app is served at."""
+        return f"{app_name}.{self.apps_domain}"
+
+    def app_url(self, app_name: str) -> str:
+        """The URL an app is served at through the proxy."""
+        port = "" if self.http_port == 80 else f":{self.http_port}"
+        return f"http://{self.app_host(app_name)}{port}/"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings."""
+    return Settings()

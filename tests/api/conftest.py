@@ -1,0 +1,74 @@
+"""API tests: the real FastAPI app through TestClient, on a fresh migrated SQLite database per test."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from fastapi.testclient import TestClient
+
+from core import db
+from core.celery_app import celery_app
+from core.migrate import upgrade
+from core.settings import get_settings
+
+
+def clear_caches() -> None:
+    get_settings.cache_clear()
+    db.get_engine.cache_clear()
+    db._session_factory.cache_clear()
+
+
+@pytest.fixture
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    url = f"sqlite:///{tmp_path / 'dockyard.db'}"
+    monkeypatch.setenv("DOCKYARD_DATABASE_URL", url)
+    monkeypatch.setenv("DOCKYARD_DATA_DIR", str(tmp_path))
+    clear_caches()
+    upgrade(url)
+    yield url
+    db.get_engine().dispose()
+    clear_caches()
+
+
+@pytest.fixture
+def queued() -> Iterator[Callable[[], list[int]]]:
+    """Reads the deployment ids the API put on this run's real Redis queue (emptied around each test)."""
+    client = redis.Redis.from_url(get_settings().redis_url)
+    queue = celery_app.conf.task_default_queue
+    client.delete(queue)
+
+    def read() -> list[int]:
+        # Celery's Redis transport LPUSHes JSON envelopes; the body holds (args, kwargs, embed).
+        bodies = [
+            json.loads(base64.b64decode(json.loads(raw)["body"])) for raw in client.lrange(queue, 0, -1)
+        ]
+        return sorted(body[0][0] for body in bodies)
+
+    yield read
+    client.delete(queue)
+
+
+@pytest.fixture
+def client(database: str) -> Iterator[TestClient]:
+    from api.main import app
+
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def token(database: str) -> str:
+    from api.services.tokens import create_token
+
+    with db.session_scope() as session:
+        return create_token(session, name="tests")
+
+
+@pytest.fixture
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

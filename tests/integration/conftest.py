@@ -1,0 +1,46 @@
+"""Integration fixtures: a real Docker engine, scoped to this test run's own INSTANCE.
+
+A missing engine fails these tests (never skips): CI must prove the real path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import docker
+import pytest
+
+from core import labels
+from tests.conftest import TEST_INSTANCE
+
+
+@pytest.fixture(scope="session")
+def instance() -> str:
+    """A label value unique to this test run, so cleanups touch only our own objects."""
+    return TEST_INSTANCE
+
+
+@pytest.fixture(scope="session")
+def docker_client(instance: str) -> Iterator[docker.DockerClient]:
+    """A client of the real engine; removes every object of this run's INSTANCE afterwards."""
+    try:
+        client = docker.from_env()
+        client.ping()
+    except docker.errors.DockerException as error:
+        pytest.fail(f"a Docker engine is required for integration tests: {error}")
+    yield client
+    remove_owned(client, instance)
+    client.close()
+
+
+def remove_owned(client: docker.DockerClient, instance: str) -> None:
+    """Remove containers, networks, volumes and images labelled with `instance`."""
+    filters = {"label": labels.label_filters({labels.INSTANCE: instance})}
+    for container in client.containers.list(all=True, filters=filters):
+        container.remove(force=True)
+    for network in client.networks.list(filters=filters):
+        network.remove()
+    for volume in client.volumes.list(filters=filters):
+        volume.remove(force=True)
+    for image in client.images.list(filters=filters):
+        client.images.remove(image.id, force=True)
