@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Bring the platform up on a fresh Debian/Ubuntu host: provision it, install Dockyard, run the server.
+# Arguments are passed to `dockyard server`.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+deploy/provision.sh
+deploy/venv.sh
+
+# Builds then trust the host's CAs, which hosts behind TLS-intercepting proxies need. Set it empty to opt out.
+if [[ -z ${DOCKYARD_BUILD_CA_BUNDLE+set} && -f /etc/ssl/certs/ca-certificates.crt ]]; then
+  export DOCKYARD_BUILD_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
+fi
+
+echo "-----> Starting dockyard server"
+exec .venv/bin/dockyard server "$@"
