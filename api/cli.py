@@ -57,32 +57,44 @@ def server(
     from core.migrate import upgrade
     from core.settings import get_settings
     from scheduler.caddy import start_caddy
-    from scheduler.proxy import CaddyAdmin
 
     settings = get_settings()
     settings.secret()  # generate and keep the key before any process needs it
     upgrade()
     children: list[subprocess.Popen[bytes]] = []
     try:
-        if not CaddyAdmin(settings.caddy_admin).is_up():
-            typer.echo(f"-----> Starting Caddy (admin {settings.caddy_admin}, apps on :{settings.http_port})")
-            children.append(start_caddy(admin=settings.caddy_admin, data_dir=settings.data_dir))
+        caddy = start_caddy(admin=settings.caddy_admin, data_dir=settings.data_dir)
+        if caddy is not None:
+            typer.echo(f"-----> Started Caddy (admin {settings.caddy_admin}, apps on :{settings.http_port})")
+            children.append(caddy)
         restored = restore_routes(settings)
         typer.echo(f"-----> Proxy ready: {restored} app route(s) restored")
         celery = [sys.executable, "-m", "celery", "-A", "core.celery_app:celery_app"]
         children.append(
             subprocess.Popen(
-                [*celery, "worker", "--loglevel=INFO", f"--concurrency={concurrency}",
-                 f"--hostname=dockyard-{settings.instance}@%h"]
+                [
+                    *celery,
+                    "worker",
+                    "--loglevel=INFO",
+                    f"--concurrency={concurrency}",
+                    f"--hostname=dockyard-{settings.instance}@%h",
+                ]
             )
         )
         children.append(subprocess.Popen([*celery, "beat", "--loglevel=INFO"]))
         typer.echo(f"-----> API on http://{host}:{port}/ (docs at /docs)")
+        # uvicorn re-raises the signal that stopped it once it has shut down; turn SIGTERM into an
+        # exception so the children below are stopped too, as they are on Ctrl-C.
+        signal.signal(signal.SIGTERM, _exit_on_signal)
         uvicorn.run("api.main:app", host=host, port=port, log_level="info")
     except DockyardError as error:
         raise _fail(error) from error
     finally:
         _stop(children)
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _stop(children: list[subprocess.Popen[bytes]]) -> None:

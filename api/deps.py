@@ -38,8 +38,12 @@ def current_user(request: Request, session: SessionDep) -> User:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
-        raise Unauthorized("send `Authorization: Bearer <token>`; create a token with `dockyard token create`")
-    api_token = session.scalar(select(ApiToken).where(ApiToken.token_hash == crypto.hash_token(token.strip())))
+        raise Unauthorized(
+            "send `Authorization: Bearer <token>`; create a token with `dockyard token create`"
+        )
+    api_token = session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == crypto.hash_token(token.strip()))
+    )
     now = utcnow()
     if api_token is None:
         raise Unauthorized("the bearer token is not valid; create a new one with `dockyard token create`")

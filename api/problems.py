@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from core.errors import DockyardError
+from core.errors import ConfigError, DockyardError
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -30,7 +30,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DockyardError)
     async def _dockyard_error(_request: Request, error: DockyardError) -> JSONResponse:
-        extra = {"where": error.where} if getattr(error, "where", None) else {}
+        extra = {"where": error.where} if isinstance(error, ConfigError) and error.where else {}
         return problem(error.status, error.title, error.detail, **extra)
 
     @app.exception_handler(RequestValidationError)

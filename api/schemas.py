@@ -8,7 +8,9 @@ from pydantic import BaseModel, Field
 
 
 class AppCreate(BaseModel):
-    name: str = Field(description="A DNS label: the app is served at <name>.<apps domain>.", examples=["hello"])
+    name: str = Field(
+        description="A DNS label: the app is served at <name>.<apps domain>.", examples=["hello"]
+    )
     repo_url: str = Field(description="Git URL to clone (https:// or file://).")
     branch: str = Field("main", description="The branch whose pushes deploy.")
 

@@ -17,9 +17,9 @@ def deploy(deployment_id: int) -> None:
     settings = get_settings()
     docker_client = docker.from_env()
     try:
-        Pipeline(settings, redis_client=redis.Redis.from_url(settings.redis_url), docker_client=docker_client).run(
-            deployment_id
-        )
+        Pipeline(
+            settings, redis_client=redis.Redis.from_url(settings.redis_url), docker_client=docker_client
+        ).run(deployment_id)
     finally:
         docker_client.close()
 

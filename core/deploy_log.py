@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 
@@ -46,15 +47,16 @@ class DeployLog:
 
     def read(self, offset: str = "0", *, block_ms: int | None = None) -> LogChunk:
         """Lines after `offset` (a stream id); waits up to `block_ms` for new ones when given."""
+        entries: Any
         if block_ms is None:
             entries = self._redis.xrange(self.key, min=f"({offset}" if offset != "0" else "-")
         else:
-            answer = self._redis.xread({self.key: offset}, block=block_ms)
+            answer: Any = self._redis.xread({self.key: offset}, block=block_ms)
             entries = answer[0][1] if answer else []
         lines: list[str] = []
         ended = False
         for entry_id, fields in entries:
-            offset = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+            offset = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
             if b"end" in fields or "end" in fields:
                 ended = True
                 break

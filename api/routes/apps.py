@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import docker
 from fastapi import APIRouter, status
+from sqlalchemy.orm import Session
 
 from api.deps import CurrentUser, SessionDep, SettingsDep
 from api.schemas import (
@@ -24,7 +25,6 @@ from core.errors import TemporaryError
 from core.models import App
 from core.settings import Settings
 from scheduler.runtime.docker import DockerRuntime
-from sqlalchemy.orm import Session
 
 router = APIRouter(prefix="/api/v1/apps", tags=["apps"])
 
@@ -95,7 +95,9 @@ def add_volume(name: str, body: VolumeCreate, session: SessionDep, _user: Curren
 
 
 @router.get("/{name}/services", response_model=list[ServicePublic])
-def list_services(name: str, session: SessionDep, settings: SettingsDep, _user: CurrentUser) -> list[ServicePublic]:
+def list_services(
+    name: str, session: SessionDep, settings: SettingsDep, _user: CurrentUser
+) -> list[ServicePublic]:
     """Each process type with its replicas and containers, as the engine reports them."""
     app = app_service.get_app(session, name)
     try:

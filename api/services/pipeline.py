@@ -103,7 +103,9 @@ class Pipeline:
                 deployment.status = DeploymentStatus.BUILDING.value
 
         if source_image is None:
-            image, commit = self._build(deployment_id, app_name=app_name, repo_url=repo_url, want=want, log=log)
+            image, commit = self._build(
+                deployment_id, app_name=app_name, repo_url=repo_url, want=want, log=log
+            )
         else:
             image, commit = source_image
             log.append(f"-----> Reusing image {image} (no rebuild: only configuration changed)")
@@ -123,12 +125,16 @@ class Pipeline:
         )
         log.append(f"-----> Starting web ({spec.name})")
         container_id = self.runtime.start(spec)
-        log.append(f"-----> Health check: waiting up to {self.settings.startup_timeout} s for GET / below 500")
+        log.append(
+            f"-----> Health check: waiting up to {self.settings.startup_timeout} s for GET / below 500"
+        )
         try:
             upstream = self.runtime.wait_healthy(
                 container_id, port=spec.port, timeout=self.settings.startup_timeout
             )
-            log.append(f"-----> Switching traffic for {self.settings.app_host(app_name)} to release {deployment_id}")
+            log.append(
+                f"-----> Switching traffic for {self.settings.app_host(app_name)} to release {deployment_id}"
+            )
             self._switch(app_name, upstream)
         except BaseException:
             self.runtime.stop(container_id)
@@ -161,7 +167,9 @@ class Pipeline:
                 _load(session, deployment_id).commit = commit
             log.append(f"       commit {commit}")
             log.append("-----> Detecting how to build and run the app")
-            plan = detect.plan_build(source.read_tree(context), default_python=self.settings.default_python_version)
+            plan = detect.plan_build(
+                source.read_tree(context), default_python=self.settings.default_python_version
+            )
             for reason in plan.reasons:
                 log.append(f"       {reason}")
             tag = image_tag(self.settings, app_name, deployment_id)
@@ -181,7 +189,7 @@ class Pipeline:
         return tag, commit
 
     def _source_image(self, session: Session, deployment: Deployment) -> tuple[str, str] | None:
-        """For a configuration rollout, the live release's image and commit (resolved now, not when queued)."""
+        """For a config rollout, the live release's image and commit (resolved now, not when queued)."""
         if deployment.source_deployment_id is None:
             return None
         live = live_deployment(session, deployment.app)
@@ -285,4 +293,3 @@ def _describe_unexpected(error: BaseException, settings: Settings) -> str:
             f"+ startup {settings.startup_timeout} s); raise DOCKYARD_BUILD_TIMEOUT if the build needs longer"
         )
     return f"internal error: {type(error).__name__}: {error}"
-

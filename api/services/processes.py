@@ -25,5 +25,7 @@ def service_status(runtime: DockerRuntime, app: App) -> list[dict[str, Any]]:
             status = "not deployed"
         else:
             status = f"{running}/{service.replicas} running"
-        rows.append({"name": service.name, "status": status, "replicas": service.replicas, "containers": containers})
+        rows.append(
+            {"name": service.name, "status": status, "replicas": service.replicas, "containers": containers}
+        )
     return rows

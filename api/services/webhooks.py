@@ -92,14 +92,16 @@ def handle_github_delivery(
     if not apps:
         raise NotFound(f"no app tracks {full_name}; create one with this repository's URL first")
 
-    signed = [app for app in apps if verify(crypto.decrypt(settings.secret(), app.webhook_secret), body, signature_256)]
+    signed = [
+        app
+        for app in apps
+        if verify(crypto.decrypt(settings.secret(), app.webhook_secret), body, signature_256)
+    ]
     if not signed:
         for app in apps:
             _record(session, delivery_id, app, event, signature_ok=False, decision="rejected: bad signature")
         session.commit()  # the delivery log keeps rejections although the request fails
-        raise Unauthorized(
-            f"the signature matches no app tracking {full_name}: check the webhook's secret"
-        )
+        raise Unauthorized(f"the signature matches no app tracking {full_name}: check the webhook's secret")
 
     outcome = WebhookOutcome(event=event, delivery=delivery_id)
     for app in signed:
@@ -127,7 +129,9 @@ def _decide(session: Session, app: App, *, event: str, delivery_id: str, payload
         ignored = push_decision(payload, branch=app.branch)
         if ignored is None:
             commit = str(payload["after"])
-            deployment = request_deployment(session, app=app, trigger=Trigger.PUSH, ref=app.branch, commit=commit)
+            deployment = request_deployment(
+                session, app=app, trigger=Trigger.PUSH, ref=app.branch, commit=commit
+            )
             decision = f"deploying {commit[:7]} as deployment {deployment.id}"
         else:
             decision = ignored

@@ -1,0 +1,207 @@
+"""Routing app hosts to upstreams through Caddy, driven only through its admin API.
+
+The config builders are pure; `CaddyAdmin` is a thin client that changes one server or route at a time and
+never loads a whole config, so servers and apps that others configured in the same Caddy stay untouched.
+
+Caddy's defaults already suit long requests and WebSockets: servers have no read/write timeout (only
+`read_header_timeout` 1m and `idle_timeout` 5m between keep-alive requests), and the reverse proxy's
+transport has no response-header/read/write timeout (only `dial_timeout` 3s). What they do not suit is a
+config change: by default it closes every proxied WebSocket at once, hence `stream_close_delay`.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from core.errors import TemporaryError
+
+# Long enough that a deploy (one admin API change) never cuts an open WebSocket; the old handler's
+# connections end on their own or after this delay.
+STREAM_CLOSE_DELAY = "8h"
+
+# Seconds to wait before each attempt at an admin request.
+ADMIN_RETRY_DELAYS = (0.0, 0.1, 0.3)
+
+
+def route_id(instance: str, app: str) -> str:
+    """The `@id` of an app's route, unique per instance across the whole Caddy config."""
+    return f"{instance}-app-{app}"
+
+
+NOT_FOUND_BODY = "No app is deployed at this address. Check the app's URL in Dockyard.\n"
+
+
+def fallback_route() -> dict[str, Any]:
+    """The last route: a plain 404 for hosts no app claims (Caddy would answer an empty 200)."""
+    return {
+        "handle": [
+            {
+                "handler": "static_response",
+                "status_code": 404,
+                "headers": {"Content-Type": ["text/plain; charset=utf-8"]},
+                "body": NOT_FOUND_BODY,
+            }
+        ],
+        "terminal": True,
+    }
+
+
+def server_config(*, http_port: int) -> dict[str, Any]:
+    """Dockyard's own plain-HTTP server: no app routes yet, and the 404 fallback last."""
+    return {
+        "listen": [f":{http_port}"],
+        # Caddy would otherwise try to obtain certificates for every routed host on a non-80 port.
+        "automatic_https": {"disable": True},
+        "routes": [fallback_route()],
+    }
+
+
+def app_route(*, route_id: str, hosts: list[str], upstream: str) -> dict[str, Any]:
+    """A terminal route sending requests for `hosts` to `upstream` ("host:port")."""
+    return {
+        "@id": route_id,
+        "match": [{"host": hosts}],
+        "handle": [
+            {
+                "handler": "reverse_proxy",
+                "upstreams": [{"dial": upstream}],
+                "stream_close_delay": STREAM_CLOSE_DELAY,
+                # Upstreams are addresses on our own networks: an HTTP(S)_PROXY in Caddy's environment
+                # (honoured by default) must not capture them.
+                "transport": {"protocol": "http", "network_proxy": {"from": "none"}},
+            }
+        ],
+        "terminal": True,
+    }
+
+
+class CaddyAdmin:
+    """A client of Caddy's admin API at `admin_address` ("host:port")."""
+
+    def __init__(self, admin_address: str, *, timeout: float = 10.0) -> None:
+        # trust_env=False: the admin API is local and must never go through an HTTP proxy.
+        # Caddy refuses admin requests whose Origin/Host it does not expect; httpx sends Host=admin_address.
+        # No keep-alive: Caddy replaces its admin server on every config load, which resets pooled
+        # connections; admin calls are rare and local, so a fresh connection each time costs nothing.
+        self.http = httpx.Client(
+            base_url=f"http://{admin_address}",
+            timeout=timeout,
+            trust_env=False,
+            limits=httpx.Limits(max_keepalive_connections=0),
+        )
+
+    def close(self) -> None:
+        """Close the HTTP connection pool."""
+        self.http.close()
+
+    def is_up(self) -> bool:
+        """Whether the admin API answers."""
+        try:
+            return self.http.get("/config/").status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def ensure_server(self, name: str, config: dict[str, Any]) -> None:
+        """Create server `name` with `config` unless it exists; nothing else in the config is changed.
+
+        Walks down root → apps → http → servers → name and creates only the first missing level, so other
+        apps and servers are kept; an existing server is left as is. The write carries the ETag of the read
+        (If-Match), so it cannot overwrite anything another writer created in between.
+        """
+        levels = ["apps", "http", "servers", name]
+        depth = 0  # 0 is the root, which holds `null` in a Caddy started without any config
+        while depth <= len(levels):
+            path = "/config/" + "/".join(levels[:depth])
+            current = self._send("GET", path)
+            self._check(current)
+            if current.json() is not None:
+                depth += 1
+                continue
+            value: dict[str, Any] = config
+            for key in reversed(levels[depth:]):
+                value = {key: value}
+            # POST, not PUT: Caddy refuses PUT at the root even when it is empty.
+            created = self._send("POST", path, json=value, headers={"If-Match": current.headers["Etag"]})
+            if created.status_code == 412:
+                continue  # the config changed since we looked: look again
+            self._check(created)
+            return
+
+    def set_route(self, server: str, route: dict[str, Any]) -> None:
+        """Put `route` in place of the route with the same `@id`, or insert it first in `server`'s routes.
+
+        First, so that app routes always come before the server's fallback route.
+        """
+        by_id = f"/id/{route['@id']}"
+        if self._change("PATCH", by_id, json=route):
+            return
+        # PUT on an array index inserts there (POST would append after the fallback).
+        response = self._send("PUT", f"/config/apps/http/servers/{server}/routes/0", json=route)
+        if response.status_code == 400 and "duplicate ID" in response.text:
+            # Another writer inserted the same @id meanwhile (Caddy refuses duplicates): replace theirs.
+            if not self._change("PATCH", by_id, json=route):
+                raise TemporaryError(f"route {route['@id']} changed concurrently in Caddy; retry")
+            return
+        self._check(response)
+
+    def remove_route(self, route_id: str) -> None:
+        """Delete the route with `route_id`; an absent route is already removed."""
+        self._change("DELETE", f"/id/{route_id}")
+
+    def config(self, path: str = "") -> Any:
+        """The config at `/config/<path>` (None where nothing is set)."""
+        return self._get(f"/config/{path}")
+
+    def routes(self, server: str) -> list[dict[str, Any]]:
+        """The routes of `server`, in order, fallback included (empty when the server does not exist)."""
+        return self._get(f"/config/apps/http/servers/{server}/routes") or []
+
+    def _get(self, path: str) -> Any:
+        # Caddy answers 200 with `null` for a path that holds nothing.
+        response = self._send("GET", path)
+        self._check(response)
+        return response.json()
+
+    def _change(self, method: str, by_id: str, *, json: Any = None) -> bool:
+        """Change the object at an `/id/...` path; False when no object has that @id."""
+        response = self._send(method, by_id, json=json)
+        if response.status_code == 404 and "unknown object ID" in response.text:
+            return False
+        self._check(response)
+        return True
+
+    def _send(
+        self, method: str, path: str, *, json: Any = None, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        # Caddy replaces its admin server on every config load, so a request right after a change can be
+        # dropped unanswered. Retrying is safe for every call made here: GET, PATCH and DELETE by @id are
+        # idempotent, a repeated If-Match POST gets 412, and a repeated route insert gets "duplicate ID".
+        dropped: httpx.HTTPError | None = None
+        for delay in ADMIN_RETRY_DELAYS:
+            time.sleep(delay)
+            try:
+                return self.http.request(method, path, json=json, headers=headers)
+            except (httpx.NetworkError, httpx.RemoteProtocolError) as error:
+                dropped = error
+            except httpx.HTTPError as error:
+                raise self._unanswered(error) from error
+        raise self._unanswered(dropped) from dropped
+
+    def _unanswered(self, error: httpx.HTTPError | None) -> TemporaryError:
+        return TemporaryError(f"Caddy admin API at {self.http.base_url} did not answer: {error}")
+
+    @staticmethod
+    def _check(response: httpx.Response) -> None:
+        if response.is_success:
+            return
+        try:
+            message = response.json().get("error", response.text)
+        except ValueError:
+            message = response.text
+        raise TemporaryError(
+            f"Caddy refused {response.request.method} {response.request.url.path}: "
+            f"{response.status_code} {message}".rstrip()
+        )

@@ -1,0 +1,265 @@
+"""A thin adapter that turns ServiceSpecs into containers on one Docker engine (docker-py).
+
+Every object it creates carries `dockyard.instance`; it never touches an object without this instance's label.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import docker
+import docker.errors
+import httpx
+import requests.exceptions
+from docker.models.containers import Container
+
+from core import labels
+from core.errors import DeployError, TemporaryError
+from scheduler.desired import WEB, ServiceSpec, app_network
+
+# How long one health probe may take; a slow answer is retried, not awaited.
+PROBE_TIMEOUT = 2.0
+PROBE_INTERVAL = 0.25
+
+
+@contextmanager
+def _engine_errors(action: str) -> Iterator[None]:
+    """Translate docker-py errors into Dockyard's: an unreachable engine is temporary, a refusal is not."""
+    try:
+        yield
+    except docker.errors.ImageNotFound as error:
+        raise DeployError(f"{action}: image not found on this engine ({error.explanation})") from error
+    except docker.errors.APIError as error:
+        raise DeployError(f"{action}: {error.explanation or error}") from error
+    except requests.exceptions.RequestException as error:
+        # docker-py lets the HTTP client's connection errors and timeouts through unwrapped.
+        raise TemporaryError(f"{action}: the Docker engine did not answer ({error})") from error
+
+
+class DockerRuntime:
+    """Runs an instance's containers on a single engine: each app on its own bridge network."""
+
+    def __init__(self, client: docker.DockerClient, instance: str) -> None:
+        self.client = client
+        self.instance = instance
+
+    # --- starting -------------------------------------------------------------------------------------
+
+    def start(self, spec: ServiceSpec) -> str:
+        """Create and start the container for `spec` (replacing a stale one of the same name); its id."""
+        with _engine_errors(f"starting {spec.name}"):
+            self._ensure_network(spec.network, spec.app)
+            for volume in spec.volumes:
+                self._ensure_volume(volume, spec.app)
+            self._remove_stale(spec.name)
+            # create + start rather than run(): run() would try to pull a missing image from a registry,
+            # but release images are built on this engine, so a missing one is a plain error.
+            container = self.client.containers.create(
+                spec.image,
+                # Procfile-style commands expect a shell (`$PORT`, `&&`); None keeps the image's CMD.
+                command=None if spec.command is None else ["/bin/sh", "-c", spec.command],
+                name=spec.name,
+                labels=spec.labels,
+                environment=spec.env,
+                volumes={name: {"bind": path, "mode": "rw"} for name, path in spec.volumes.items()},
+                network=spec.network,
+                # An init as PID 1 forwards SIGTERM to the app (PID 1 ignores it otherwise) and reaps zombies.
+                init=True,
+                restart_policy={"Name": "unless-stopped"},
+                detach=True,
+            )
+            container.start()
+            return str(container.id)
+
+    def _ensure_network(self, name: str, app: str) -> None:
+        try:
+            network = self.client.networks.get(name)
+        except docker.errors.NotFound:
+            self.client.networks.create(
+                name, driver="bridge", labels=labels.owned(self.instance, app), check_duplicate=True
+            )
+            return
+        self._check_owned(network.attrs.get("Labels"), f"network {name}")
+
+    def _ensure_volume(self, name: str, app: str) -> None:
+        try:
+            volume = self.client.volumes.get(name)
+        except docker.errors.NotFound:
+            self.client.volumes.create(name, labels=labels.owned(self.instance, app))
+            return
+        self._check_owned(volume.attrs.get("Labels"), f"volume {name}")
+
+    def _remove_stale(self, name: str) -> None:
+        try:
+            container = self.client.containers.get(name)
+        except docker.errors.NotFound:
+            return
+        self._check_owned(container.labels, f"container {name}")
+        container.remove(force=True)
+
+    def _check_owned(self, object_labels: dict[str, str] | None, what: str) -> None:
+        if (object_labels or {}).get(labels.INSTANCE) != self.instance:
+            raise DeployError(f"{what} exists but does not belong to Dockyard instance {self.instance!r}")
+
+    # --- health ---------------------------------------------------------------------------------------
+
+    def upstream(self, container_id: str, port: int) -> str:
+        """The "ip:port" the proxy dials for this container.
+
+        The one place that decides how upstreams resolve (with `_upstream_of`): today the container's
+        address on its app network; a swarm or shared-edge-network backend would return a name instead.
+        """
+        container = self._container(container_id)
+        upstream = self._upstream_of(container, port)
+        if upstream is None:
+            raise DeployError(f"container {container.name} has no address on its app network")
+        return upstream
+
+    def _upstream_of(self, container: Container, port: int) -> str | None:
+        network = app_network(self.instance, container.labels[labels.APP])
+        address = container.attrs["NetworkSettings"]["Networks"].get(network, {}).get("IPAddress")
+        return f"{address}:{port}" if address else None
+
+    def wait_healthy(self, container_id: str, *, port: int, path: str = "/", timeout: float) -> str:
+        """Poll `GET <path>` until it answers below 500; the upstream. Fails fast if the container dies."""
+        deadline = time.monotonic() + timeout
+        # trust_env=False: an HTTP(S)_PROXY in our environment must not carry probes to a container address.
+        with httpx.Client(timeout=PROBE_TIMEOUT, trust_env=False) as http:
+            while True:
+                container = self._container(container_id)
+                self._fail_if_died(container)
+                # No address means it is between runs; the next inspection tells whether it died.
+                upstream = self._upstream_of(container, port) if container.status == "running" else None
+                if upstream is not None:
+                    try:
+                        if http.get(f"http://{upstream}{path}").status_code < 500:
+                            return upstream
+                    except httpx.HTTPError:
+                        pass  # not listening yet
+                if time.monotonic() >= deadline:
+                    raise DeployError(
+                        f"{container.name} did not answer GET {path} below 500 within {timeout:g} s"
+                        + self._logs_suffix(container)
+                    )
+                time.sleep(PROBE_INTERVAL)
+
+    def _fail_if_died(self, container: Container) -> None:
+        # A restart means the process already exited once: waiting longer would only hide the crash loop.
+        if (
+            container.attrs["State"]["Status"] in ("exited", "dead")
+            or container.attrs.get("RestartCount", 0) > 0
+        ):
+            raise DeployError(
+                f"{container.name} exited with code {self._exit_code(container)} before answering"
+                + self._logs_suffix(container)
+            )
+
+    def _exit_code(self, container: Container) -> int | str:
+        state = container.attrs["State"]
+        if state["Status"] in ("exited", "dead"):
+            return int(state["ExitCode"])
+        # Restarted already: State.ExitCode was reset, but the engine's `die` event kept the code.
+        created = datetime.fromisoformat(container.attrs["Created"][:19]).replace(tzinfo=UTC)
+        with _engine_errors(f"reading events of {container.name}"):
+            events = self.client.events(
+                since=created,
+                # Fractional "now" (the API takes seconds.nanoseconds): a whole second would either drop
+                # this second's events or make the engine hold the stream open until it has passed.
+                until=f"{time.time():.6f}",
+                filters={"container": container.id, "event": "die"},
+                decode=True,
+            )
+            codes = [event["Actor"]["Attributes"].get("exitCode") for event in events]
+        return codes[-1] if codes and codes[-1] is not None else "unknown"
+
+    def _logs_suffix(self, container: Container) -> str:
+        logs = self._tail(container, 20)
+        return f"; last log lines:\n{logs}" if logs else "; it logged nothing"
+
+    # --- stopping -------------------------------------------------------------------------------------
+
+    def stop(self, container_id: str, timeout: int = 10) -> None:
+        """Send SIGTERM, then SIGKILL after `timeout` seconds; a missing container is already stopped."""
+        with _engine_errors(f"stopping {container_id}"):
+            container = self._container_or_none(container_id)
+            if container is not None:
+                container.stop(timeout=timeout)
+
+    def remove(self, container_id: str) -> None:
+        """Remove the container (killing it if it still runs); a missing container is fine."""
+        with _engine_errors(f"removing {container_id}"):
+            container = self._container_or_none(container_id)
+            if container is not None:
+                container.remove(force=True)
+
+    def retire(self, app: str, *, keep_release: int, timeout: int = 10) -> list[str]:
+        """Stop and remove `app`'s web containers of every release but `keep_release`; their names."""
+        retired = []
+        with _engine_errors(f"retiring old releases of {app}"):
+            for container in self._list(labels.owned(self.instance, app, service=WEB)):
+                if container.labels.get(labels.RELEASE) == str(keep_release):
+                    continue
+                container.stop(timeout=timeout)
+                container.remove(force=True)
+                retired.append(str(container.name))
+        return sorted(retired)
+
+    def remove_app(self, app: str) -> None:
+        """Remove all of an app's containers and its network; volumes stay (they hold the app's data)."""
+        owned = labels.owned(self.instance, app)
+        with _engine_errors(f"removing {app}"):
+            for container in self._list(owned):
+                container.remove(force=True)
+            filters = {"label": labels.label_filters(owned)}
+            for network in self.client.networks.list(filters=filters):
+                network.remove()
+
+    # --- reading --------------------------------------------------------------------------------------
+
+    def containers(self, app: str) -> list[dict[str, Any]]:
+        """The app's containers as {name, service, release, status}, by name."""
+        with _engine_errors(f"listing containers of {app}"):
+            found = self._list(labels.owned(self.instance, app))
+        return sorted(
+            (
+                {
+                    "name": container.name,
+                    "service": container.labels.get(labels.SERVICE),
+                    "release": int(container.labels.get(labels.RELEASE, "0")),
+                    "status": container.status,
+                }
+                for container in found
+            ),
+            key=lambda row: str(row["name"]),
+        )
+
+    def last_logs(self, container_id: str, lines: int = 20) -> str:
+        """The last `lines` lines the container wrote to stdout and stderr."""
+        return self._tail(self._container(container_id), lines)
+
+    def _tail(self, container: Container, lines: int) -> str:
+        with _engine_errors(f"reading logs of {container.name}"):
+            raw = container.logs(stdout=True, stderr=True, tail=lines)
+        return raw.decode("utf-8", errors="replace").rstrip()
+
+    def _list(self, wanted: dict[str, str]) -> list[Container]:
+        return list(self.client.containers.list(all=True, filters={"label": labels.label_filters(wanted)}))
+
+    def _container(self, container_id: str) -> Container:
+        with _engine_errors(f"inspecting {container_id}"):
+            container = self._container_or_none(container_id)
+        if container is None:
+            raise DeployError(f"container {container_id} is gone")
+        return container
+
+    def _container_or_none(self, container_id: str) -> Container | None:
+        try:
+            container = self.client.containers.get(container_id)
+        except docker.errors.NotFound:
+            return None
+        self._check_owned(container.labels, f"container {container.name}")
+        return container
