@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 
 import docker
+import httpx
 import pytest
 
 from core import labels
@@ -167,3 +168,24 @@ def test_an_env_change_rolls_out_without_a_rebuild(platform: Platform) -> None:
     assert "Reusing image" in log
     assert "-----> Building" not in log
     assert platform.get_app_page(APP).json() == {"version": "v2", "greeting": "hola"}
+
+
+def test_deploy_by_api_streams_its_log_live_until_it_ends(platform: Platform, repo: Repo) -> None:
+    repo.commit(fastapi_app("v5"), "deployed by API")
+    accepted = platform.call("POST", f"/api/v1/apps/{APP}/deployments", json={})
+    assert accepted.status_code == 202
+    deployment_id = accepted.json()["id"]
+
+    lines = []
+    url = f"/api/v1/apps/{APP}/deployments/{deployment_id}/logs?follow=1"
+    with httpx.stream(
+        "GET", f"{platform.api}{url}", headers={"Authorization": f"Bearer {platform.token}"}, timeout=120
+    ) as stream:
+        for line in stream.iter_lines():
+            lines.append(line)
+
+    assert any(line.startswith("-----> Fetching") for line in lines)
+    assert lines[-1] == f"=====> Live at http://{APP}.localhost:{platform.http_port}/"
+    assert platform.deployment(APP, deployment_id)["status"] == "live"
+    assert platform.get_app_page(APP).json()["version"] == "v5"
+    assert platform.logs(APP, deployment_id).splitlines() == lines
