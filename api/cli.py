@@ -78,6 +78,9 @@ def server(
                     "--loglevel=INFO",
                     f"--concurrency={concurrency}",
                     f"--hostname=dockyard-{settings.instance}@%h",
+                    # Workers of other installations may share the Redis: do not sync state with them.
+                    "--without-mingle",
+                    "--without-gossip",
                 ]
             )
         )

@@ -53,8 +53,9 @@ class DockerRuntime:
         """Create and start the container for `spec` (replacing a stale one of the same name); its id."""
         with _engine_errors(f"starting {spec.name}"):
             self._ensure_network(spec.network, spec.app)
-            for volume in spec.volumes:
-                self._ensure_volume(volume, spec.app)
+            for volume, path in spec.volumes.items():
+                if self._ensure_volume(volume, spec.app):
+                    self._hand_to_image_user(spec, volume, path)
             self._remove_stale(spec.name)
             # create + start rather than run(): run() would try to pull a missing image from a registry,
             # but release images are built on this engine, so a missing one is a plain error.
@@ -85,13 +86,36 @@ class DockerRuntime:
             return
         self._check_owned(network.attrs.get("Labels"), f"network {name}")
 
-    def _ensure_volume(self, name: str, app: str) -> None:
+    def _ensure_volume(self, name: str, app: str) -> bool:
+        """Create the volume unless it exists; True when it was created."""
         try:
             volume = self.client.volumes.get(name)
         except docker.errors.NotFound:
             self.client.volumes.create(name, labels=labels.owned(self.instance, app))
-            return
+            return True
         self._check_owned(volume.attrs.get("Labels"), f"volume {name}")
+        return False
+
+    def _hand_to_image_user(self, spec: ServiceSpec, volume: str, path: str) -> None:
+        """Give a new volume to the user the image runs as.
+
+        A fresh volume mounted where the image has no directory is owned by root, so an app running as
+        a non-root user (as Dockyard's images do) could not write its uploads there.
+        """
+        user = (self.client.images.get(spec.image).attrs.get("Config") or {}).get("User") or ""
+        if user in ("", "root", "0") or user.startswith(("root:", "0:")):
+            return
+        owner = user if ":" in user else f"{user}:"  # "user:" also sets the user's login group
+        self.client.containers.run(
+            spec.image,
+            entrypoint=["chown", owner, path],
+            command=[],
+            user="root",
+            volumes={volume: {"bind": path, "mode": "rw"}},
+            labels=spec.labels,
+            network_disabled=True,
+            remove=True,
+        )
 
     def _remove_stale(self, name: str) -> None:
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import socket
 import time
 import uuid
@@ -33,6 +34,17 @@ def image(docker_client: docker.DockerClient) -> str:
     except docker.errors.ImageNotFound:
         docker_client.images.pull(IMAGE)
     return IMAGE
+
+
+@pytest.fixture(scope="module")
+def non_root_image(docker_client: docker.DockerClient, image: str, instance: str) -> str:
+    """The base image running as a non-root user, as Dockyard's release images do."""
+    dockerfile = f"FROM {image}\nRUN useradd --create-home --uid 1000 app\nUSER app\n"
+    tag = f"{instance}/non-root:test"
+    docker_client.images.build(
+        fileobj=io.BytesIO(dockerfile.encode()), tag=tag, labels=labels.owned(instance), rm=True
+    )
+    return tag
 
 
 @pytest.fixture
@@ -198,6 +210,23 @@ def test_an_unreachable_engine_is_a_temporary_error() -> None:
 def test_a_missing_image_is_a_deploy_error(runtime: DockerRuntime, instance: str, app: str) -> None:
     with pytest.raises(DeployError, match="image not found"):
         runtime.start(spec_for(instance, app, f"dockyard-test/missing:{uuid.uuid4().hex}"))
+
+
+def test_a_new_volume_is_writable_by_a_non_root_app_and_outlives_its_release(
+    runtime: DockerRuntime, docker_client: docker.DockerClient, instance: str, app: str, non_root_image: str
+) -> None:
+    writes = "echo kept > /data/upload.txt && " + HTTP_SERVER
+    first = runtime.start(spec_for(instance, app, non_root_image, release=1, command=writes))
+    runtime.wait_healthy(first, port=8000, timeout=30)
+
+    second = runtime.start(spec_for(instance, app, non_root_image, release=2))
+    runtime.wait_healthy(second, port=8000, timeout=30)
+    runtime.retire(app, keep_release=2)
+
+    exit_code, output = docker_client.containers.get(second).exec_run(["cat", "/data/upload.txt"])
+    assert (exit_code, output) == (0, b"kept\n")
+    leftovers = docker_client.containers.list(all=True, filters={"label": f"{labels.APP}={app}"})
+    assert [container.id for container in leftovers] == [second], "the chown helper leaves nothing behind"
 
 
 def free_port() -> int:
