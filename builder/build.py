@@ -22,6 +22,10 @@ CA_BUNDLE = ".dockyard/ca.crt"
 PULL_FAILURES = ("pull access denied", "no such host", "manifest unknown", "not found", "does not exist")
 # The classic builder paints a RUN step's stderr red; a log shown elsewhere wants plain text.
 COLOURS = re.compile(r"\x1b\[[0-9;]*m")
+NON_ZERO_CODE = re.compile(r"returned a non-zero code: (\d+)")
+# pip's `ERROR: …`, a shell's `error: …`, and the last line of a Python traceback (`ValueError: …`).
+ERROR_LINE = re.compile(r"^(ERROR|error)\b|^[A-Za-z_.]*(Error|Exception): ")
+MAX_ERROR_LINES = 3
 
 
 def build_image(
@@ -106,6 +110,12 @@ def _failure(chunk: dict[str, Any], log: _Log, *, base_image: str) -> BuildError
             f"base image {base_image} could not be pulled: {message}; "
             "check DOCKYARD_BASE_IMAGE or the Python version"
         )
+    exit_code = NON_ZERO_CODE.search(message)
+    if exit_code and log.errors:
+        # The engine only says that a command failed; the tool's own ERROR lines say why.
+        command = log.step.split(" : ", 1)[-1]
+        reasons = "; ".join(log.errors[-MAX_ERROR_LINES:])
+        message = f"`{command}` failed (exit {exit_code.group(1)}): {reasons}"
     if log.saw_untrusted_certificate:
         message += (
             "; the build could not verify a TLS certificate: behind a TLS-intercepting proxy, "
@@ -121,6 +131,7 @@ class _Log:
         self.on_line = on_line
         self.partial = ""
         self.step = ""  # the last `Step N/M : …` line, to tell what a failure was about
+        self.errors: list[str] = []  # error lines the current step printed
         self.saw_untrusted_certificate = False
 
     def feed(self, text: str) -> None:
@@ -142,5 +153,8 @@ class _Log:
             return
         if line.startswith("Step "):
             self.step = line
+            self.errors = []
+        elif ERROR_LINE.match(line):
+            self.errors.append(line)
         self.saw_untrusted_certificate |= "CERTIFICATE_VERIFY_FAILED" in line
         self.on_line(line)

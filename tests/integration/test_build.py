@@ -148,9 +148,29 @@ def test_without_the_ca_bundle_pip_cannot_reach_the_index(
         build(api, context, instance, ca_bundle=None)
 
     assert raised.value.detail == (
-        "The command '/bin/sh -c pip install -r requirements.txt' returned a non-zero code: 1; "
+        "`RUN pip install -r requirements.txt` failed (exit 1): "
+        "ERROR: Could not find a version that satisfies the requirement six (from versions: none); "
+        "ERROR: No matching distribution found for six; "
         "the build could not verify a TLS certificate: behind a TLS-intercepting proxy, "
         "set DOCKYARD_BUILD_CA_BUNDLE to its CA bundle"
+    )
+
+
+def test_a_missing_dependency_fails_with_pips_own_words(
+    api: docker.APIClient, tmp_path: Path, instance: str
+) -> None:
+    context = write_app(
+        tmp_path / "app", instance, requirements="fastapi\nno-such-package-dockyard-test==0.1"
+    )
+
+    with pytest.raises(BuildError) as raised:
+        build(api, context, instance)
+
+    assert raised.value.detail == (
+        "`RUN pip install -r requirements.txt uvicorn` failed (exit 1): "
+        "ERROR: Could not find a version that satisfies the requirement no-such-package-dockyard-test==0.1 "
+        "(from versions: none); "
+        "ERROR: No matching distribution found for no-such-package-dockyard-test==0.1"
     )
 
 
