@@ -47,8 +47,7 @@ def current_user(request: Request, session: SessionDep) -> User:
     now = utcnow()
     if api_token is None:
         raise Unauthorized("the bearer token is not valid; create a new one with `dockyard token create`")
-    expires_at = api_token.expires_at
-    if expires_at is not None and expires_at.replace(tzinfo=now.tzinfo) <= now:
+    if api_token.expires_at is not None and api_token.expires_at <= now:
         raise Unauthorized(f"the token {api_token.name!r} has expired; create a new one")
     return api_token.user
 

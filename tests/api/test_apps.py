@@ -30,6 +30,7 @@ def test_create_app_returns_urls_and_the_secret_once(client: TestClient, auth: d
     assert body["webhook_url"] == "http://localhost:8000/webhooks/github"
     assert body["webhook_secret"].startswith("whsec_")
     assert body["live_deployment"] is None
+    assert body["created_at"].endswith("Z"), "timestamps say they are UTC"
     shown = client.get("/api/v1/apps/hello", headers=auth).json()
     assert "webhook_secret" not in shown
     assert shown["url"] == body["url"]
