@@ -53,16 +53,18 @@ def server(
     """Run the API, a build worker and beat; start Caddy when none answers. Ctrl-C stops them all."""
     import uvicorn
 
+    from api.services.preflight import check_dependencies
     from api.services.routing import restore_routes
     from core.migrate import upgrade
     from core.settings import get_settings
     from scheduler.caddy import start_caddy
 
     settings = get_settings()
-    settings.secret()  # generate and keep the key before any process needs it
-    upgrade()
     children: list[subprocess.Popen[bytes]] = []
     try:
+        check_dependencies(settings)
+        settings.secret()  # generate and keep the key before any process needs it
+        upgrade()
         caddy = start_caddy(admin=settings.caddy_admin, data_dir=settings.data_dir)
         if caddy is not None:
             typer.echo(f"-----> Started Caddy (admin {settings.caddy_admin}, apps on :{settings.http_port})")

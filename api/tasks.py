@@ -16,11 +16,12 @@ def deploy(deployment_id: int) -> None:
     """Run one deployment (idempotent: a finished deployment is left alone)."""
     settings = get_settings()
     docker_client = docker.from_env()
+    redis_client = redis.Redis.from_url(settings.redis_url)
+    pipeline = Pipeline(settings, redis_client=redis_client, docker_client=docker_client)
     try:
-        Pipeline(
-            settings, redis_client=redis.Redis.from_url(settings.redis_url), docker_client=docker_client
-        ).run(deployment_id)
+        pipeline.run(deployment_id)
     finally:
+        pipeline.close()
         docker_client.close()
 
 

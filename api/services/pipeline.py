@@ -49,6 +49,10 @@ class Pipeline:
         self.runtime = DockerRuntime(docker_client, settings.instance)
         self.proxy = proxy.CaddyAdmin(settings.caddy_admin)
 
+    def close(self) -> None:
+        """Release the proxy client's connections."""
+        self.proxy.close()
+
     def run(self, deployment_id: int) -> None:
         """Deploy `deployment_id`, holding the app's deploy lock so releases of one app never race."""
         with session_scope() as session:
