@@ -1,9 +1,11 @@
-"""API tests: the real FastAPI app through TestClient, on a fresh migrated SQLite database per test."""
+"""API tests: the real FastAPI app through TestClient, on a fresh migrated database per test —
+SQLite (the default) and PostgreSQL, with the same migrations."""
 
 from __future__ import annotations
 
 import base64
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from core import db
 from core.celery_app import celery_app
-from core.migrate import upgrade
+from core.migrate import downgrade, upgrade
 from core.settings import get_settings
 
 
@@ -23,9 +25,17 @@ def clear_caches() -> None:
     db._session_factory.cache_clear()
 
 
-@pytest.fixture
-def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    url = f"sqlite:///{tmp_path / 'dockyard.db'}"
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'dockyard.db'}"
+    else:
+        url = os.environ.get("DOCKYARD_TEST_POSTGRES_URL", "")
+        if not url:
+            pytest.fail("DOCKYARD_TEST_POSTGRES_URL is not set: run the tests with deploy/test.sh")
+        downgrade(url)  # an empty schema, whatever the previous test left
     monkeypatch.setenv("DOCKYARD_DATABASE_URL", url)
     monkeypatch.setenv("DOCKYARD_DATA_DIR", str(tmp_path))
     clear_caches()
