@@ -32,6 +32,10 @@ class DeployLog:
         self._redis = client
         self.key = f"dockyard:{instance}:deploy-log:{deployment_id}"
 
+    def restart(self) -> None:
+        """Forget anything logged before: a deployment (re)starting writes its log from scratch."""
+        self._redis.delete(self.key)
+
     def append(self, line: str) -> None:
         """Add one line."""
         self._redis.xadd(self.key, {"line": line}, maxlen=STREAM_MAXLEN, approximate=True)

@@ -74,6 +74,8 @@ class Pipeline:
             if deployment is None or not DeploymentStatus(deployment.status).is_active:
                 return  # another run finished it while this one waited for the lock
         log = DeployLog(self.redis, instance=self.settings.instance, deployment_id=deployment_id)
+        # A rerun (after a lost worker) starts over; so does an id reused after the database was reset.
+        log.restart()
         try:
             with session_scope() as session:
                 deployment = _load(session, deployment_id)

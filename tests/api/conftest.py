@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from core import db
 from core.celery_app import celery_app
 from core.migrate import downgrade, upgrade
 from core.settings import get_settings
+from tests.conftest import TEST_INSTANCE
 
 
 def clear_caches() -> None:
@@ -37,6 +39,8 @@ def database(
             pytest.fail("DOCKYARD_TEST_POSTGRES_URL is not set: run the tests with deploy/test.sh")
         downgrade(url)  # an empty schema, whatever the previous test left
     monkeypatch.setenv("DOCKYARD_DATABASE_URL", url)
+    # Deployment ids restart with each database: give each test its own Redis log keys too.
+    monkeypatch.setenv("DOCKYARD_INSTANCE", f"{TEST_INSTANCE}-{uuid.uuid4().hex[:6]}")
     monkeypatch.setenv("DOCKYARD_DATA_DIR", str(tmp_path))
     clear_caches()
     upgrade(url)

@@ -134,3 +134,17 @@ def test_deployments_stuck_past_every_time_limit_are_failed(settings: Settings) 
     assert status_of(ids["recent"]) == ("building", None)
     assert status_of(ids["finished"]) == ("live", None)
     assert DeployLog(client, instance=settings.instance, deployment_id=ids["stuck"]).read().ended
+
+
+def test_a_deployment_that_runs_again_starts_its_log_afresh(pipeline: Pipeline, settings: Settings) -> None:
+    ids = add_app(older={"commit": "a" * 40}, newer={"commit": "b" * 40})
+    stale = DeployLog(pipeline.redis, instance=settings.instance, deployment_id=ids["older"])
+    stale.append("-----> a line from an earlier run")
+    stale.end()
+
+    pipeline.run(ids["older"])
+
+    with session_scope() as session:
+        deployment = session.get(Deployment, ids["older"])
+        assert deployment is not None
+        assert deployment.log == f"-----> Superseded by deployment {ids['newer']} before it started\n"
