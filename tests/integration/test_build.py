@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +57,7 @@ def build(
     *,
     base_image: str = BASE_IMAGE,
     ca_bundle: Path | None = HOST_CA_BUNDLE,
+    timeout: int = 600,
 ) -> Build:
     lines: list[str] = []
     image_id = build_image(
@@ -67,7 +69,7 @@ def build(
         tag=f"dockyard-test/{instance}:{context.name}",
         labels=labels.owned(instance, "hello"),
         on_line=lines.append,
-        timeout=600,
+        timeout=timeout,
     )
     return Build(image_id, lines)
 
@@ -172,6 +174,20 @@ def test_a_missing_dependency_fails_with_pips_own_words(
         "(from versions: none); "
         "ERROR: No matching distribution found for no-such-package-dockyard-test==0.1"
     )
+
+
+def test_a_build_past_its_time_limit_fails_and_says_which_setting(
+    api: docker.APIClient, tmp_path: Path, instance: str
+) -> None:
+    # A requirement no other test installs, so the dependency step is not cached and takes seconds.
+    context = write_app(tmp_path / "slow", instance, requirements="fastapi\nhttpx")
+
+    started = time.monotonic()
+    with pytest.raises(BuildError) as raised:
+        build(api, context, instance, timeout=1)
+
+    assert raised.value.detail == "the build took longer than allowed (DOCKYARD_BUILD_TIMEOUT)"
+    assert time.monotonic() - started < 15
 
 
 class FakeAPI:
