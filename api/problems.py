@@ -39,6 +39,11 @@ def install(app: FastAPI) -> None:
         detail = "; ".join(f"{item['where']}: {item['message']}" for item in errors)
         return problem(422, "Invalid request", detail, errors=errors)
 
+    @app.exception_handler(Exception)
+    async def _unexpected_error(_request: Request, error: Exception) -> JSONResponse:
+        # Uvicorn still logs the traceback; the client gets problem details, not a bare text page.
+        return problem(500, "Internal error", "Dockyard failed unexpectedly; the server log has the details")
+
     @app.exception_handler(HTTPException)
     async def _http_error(_request: Request, error: HTTPException) -> JSONResponse:
         detail = error.detail if isinstance(error.detail, str) else str(error.detail)

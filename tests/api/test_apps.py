@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from core import db
 from core.models import EnvVar
+from tests.platform import free_port
 
 REPO = "https://github.com/octo-org/hello-world.git"
 
@@ -154,3 +156,23 @@ def test_openapi_documents_the_contract(client: TestClient) -> None:
         "/webhooks/github",
     ):
         assert path in paths
+
+
+def test_services_when_the_engine_is_down_is_a_503_problem(
+    client: TestClient, auth: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    create(client, auth)
+    monkeypatch.setenv("DOCKER_HOST", f"tcp://127.0.0.1:{free_port()}")
+
+    response = client.get("/api/v1/apps/hello/services", headers=auth)
+
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["detail"].startswith("the Docker engine does not answer")
+
+
+def test_unknown_routes_are_problem_json_too(client: TestClient) -> None:
+    response = client.get("/api/v1/nothing-here")
+
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
