@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import docker
 import redis
+from kombu.exceptions import OperationalError
 
 from api.services.pipeline import Pipeline, fail_stuck
 from core.celery_app import celery_app
 from core.db import session_scope
+from core.errors import TemporaryError
+from core.models import Deployment, DeploymentStatus, utcnow
 from core.settings import get_settings
 
 
@@ -34,6 +37,24 @@ def fail_stuck_deployments() -> list[int]:
 
 
 def enqueue_deployments(deployment_ids: list[int]) -> None:
-    """Queue deploy tasks; call after the deployments are committed."""
-    for deployment_id in deployment_ids:
-        deploy.delay(deployment_id)
+    """Queue deploy tasks; call after the deployments are committed.
+
+    When the queue does not take them, they are failed with the reason (nothing waits `queued` for a task
+    that does not exist) and TemporaryError is raised for the caller to answer 503.
+    """
+    for position, deployment_id in enumerate(deployment_ids):
+        try:
+            deploy.delay(deployment_id)
+        except OperationalError as error:
+            reason = (
+                f"the build queue did not take it: Redis did not answer ({error}); "
+                "deploy again (or redeliver the webhook) once Redis is back"
+            )
+            with session_scope() as session:
+                for unqueued in deployment_ids[position:]:
+                    deployment = session.get(Deployment, unqueued)
+                    if deployment is not None:
+                        deployment.status = DeploymentStatus.FAILED.value
+                        deployment.error = reason
+                        deployment.finished_at = utcnow()
+            raise TemporaryError(reason) from error

@@ -47,6 +47,23 @@ def git(cwd: Path, *args: str) -> str:
     return done.stdout.strip()
 
 
+def fastapi_app(
+    version: str, *, requirements: str = "fastapi\nuvicorn\n", crash: bool = False
+) -> dict[str, str]:
+    """A small FastAPI app that says its version and its GREETING."""
+    boom = 'raise RuntimeError("boom: the app refuses to start")\n' if crash else ""
+    main = (
+        "import os\n"
+        "from fastapi import FastAPI\n"
+        f"{boom}"
+        "app = FastAPI()\n\n"
+        "@app.get('/')\n"
+        "def index():\n"
+        f"    return {{'version': '{version}', 'greeting': os.environ.get('GREETING', 'hello')}}\n"
+    )
+    return {"requirements.txt": requirements, "main.py": main}
+
+
 @dataclass
 class Repo:
     """A bare repository served as file:// (the app's "GitHub") and a work tree that pushes to it."""

@@ -7,8 +7,9 @@ from fastapi.responses import JSONResponse
 
 from api.deps import SessionDep, SettingsDep
 from api.schemas import WebhookAnswer
-from api.services.webhooks import handle_github_delivery
+from api.services.webhooks import forget_delivery, handle_github_delivery
 from api.tasks import enqueue_deployments
+from core.errors import TemporaryError
 
 router = APIRouter(tags=["webhooks"])
 
@@ -34,6 +35,12 @@ async def github_webhook(
         body=await request.body(),
     )
     session.commit()
-    enqueue_deployments(outcome.deployments)
+    try:
+        enqueue_deployments(outcome.deployments)
+    except TemporaryError:
+        # The deployments are failed with the reason; a redelivery of this delivery must deploy again.
+        forget_delivery(session, x_github_delivery)
+        session.commit()
+        raise
     answer = WebhookAnswer.model_validate(outcome, from_attributes=True)
     return JSONResponse(answer.model_dump(), status_code=202 if outcome.deployments else 200)

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 
 from githubkit.webhooks import verify
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from api.services.deployments import Trigger, request_deployment
@@ -139,6 +139,11 @@ def _decide(session: Session, app: App, *, event: str, delivery_id: str, payload
         decision = f"ignored: `{event}` events do not deploy"
     _record(session, delivery_id, app, event, signature_ok=True, decision=decision, deployment=deployment)
     return AppDecision(app=app.name, decision=decision, deployment=deployment.id if deployment else None)
+
+
+def forget_delivery(session: Session, delivery_id: str) -> None:
+    """Drop a delivery's records, so that GitHub's redelivery of it is handled as new."""
+    session.execute(delete(WebhookDelivery).where(WebhookDelivery.delivery_id == delivery_id))
 
 
 def _record(

@@ -15,26 +15,9 @@ import httpx
 import pytest
 
 from core import labels
-from tests.platform import Platform, Repo
+from tests.platform import Platform, Repo, fastapi_app
 
 APP = "hello"
-
-
-def fastapi_app(
-    version: str, *, requirements: str = "fastapi\nuvicorn\n", crash: bool = False
-) -> dict[str, str]:
-    """A small FastAPI app that says its version and its GREETING."""
-    boom = 'raise RuntimeError("boom: the app refuses to start")\n' if crash else ""
-    main = (
-        "import os\n"
-        "from fastapi import FastAPI\n"
-        f"{boom}"
-        "app = FastAPI()\n\n"
-        "@app.get('/')\n"
-        "def index():\n"
-        f"    return {{'version': '{version}', 'greeting': os.environ.get('GREETING', 'hello')}}\n"
-    )
-    return {"requirements.txt": requirements, "main.py": main}
 
 
 @pytest.fixture(scope="module")
