@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import redis
@@ -28,12 +29,16 @@ class LogChunk:
 class DeployLog:
     """The live log of one deployment."""
 
-    def __init__(self, client: redis.Redis, *, instance: str, deployment_id: int) -> None:
+    def __init__(
+        self, client: redis.Redis, *, instance: str, deployment_id: int, created_at: datetime
+    ) -> None:
         self._redis = client
-        self.key = f"dockyard:{instance}:deploy-log:{deployment_id}"
+        # The creation time makes the key unique to this row: ids repeat when a database is reset while
+        # Redis still holds the old streams, and a follower must never read another deployment's log.
+        self.key = f"dockyard:{instance}:deploy-log:{deployment_id}:{created_at.timestamp():.6f}"
 
     def restart(self) -> None:
-        """Forget anything logged before: a deployment (re)starting writes its log from scratch."""
+        """Forget anything logged before: a deployment run again (after a lost worker) starts over."""
         self._redis.delete(self.key)
 
     def append(self, line: str) -> None:

@@ -63,9 +63,7 @@ def get_logs(
 ) -> PlainTextResponse | StreamingResponse:
     """The deployment's build and release log as text; `?follow=1` streams it live."""
     deployment = deployment_service.get_deployment(session, app_service.get_app(session, name), deployment_id)
-    log = DeployLog(
-        redis.Redis.from_url(settings.redis_url), instance=settings.instance, deployment_id=deployment.id
-    )
+    log = deployment_service.deployment_log(redis.Redis.from_url(settings.redis_url), settings, deployment)
     if not deployment_service.is_running(deployment):
         return PlainTextResponse(deployment.log if deployment.log is not None else log.text())
     session.close()  # a stream can last minutes: do not hold a database connection meanwhile

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.deploy_log import DeployLog
 from core.errors import NotFound
 from core.models import App, Deployment, DeploymentStatus
+from core.settings import Settings
 
 
 class Trigger:
@@ -56,6 +59,13 @@ def get_deployment(session: Session, app: App, deployment_id: int) -> Deployment
     if deployment is None or deployment.app_id != app.id:
         raise NotFound(f"app {app.name!r} has no deployment {deployment_id}")
     return deployment
+
+
+def deployment_log(client: redis.Redis, settings: Settings, deployment: Deployment) -> DeployLog:
+    """The live log of `deployment`."""
+    return DeployLog(
+        client, instance=settings.instance, deployment_id=deployment.id, created_at=deployment.created_at
+    )
 
 
 def is_running(deployment: Deployment) -> bool:

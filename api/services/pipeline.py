@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from api.services import routing
 from api.services.apps import env_values, live_deployment
+from api.services.deployments import deployment_log
 from builder import build, detect, source
 from core import labels
 from core.db import session_scope
@@ -73,8 +74,7 @@ class Pipeline:
             deployment = session.get(Deployment, deployment_id)
             if deployment is None or not DeploymentStatus(deployment.status).is_active:
                 return  # another run finished it while this one waited for the lock
-        log = DeployLog(self.redis, instance=self.settings.instance, deployment_id=deployment_id)
-        # A rerun (after a lost worker) starts over; so does an id reused after the database was reset.
+            log = deployment_log(self.redis, self.settings, deployment)
         log.restart()
         try:
             with session_scope() as session:
@@ -239,7 +239,7 @@ def fail_stuck(session: Session, settings: Settings, *, redis_client: redis.Redi
     ):
         reason = f"stuck in {deployment.status} for more than {hard * 3} s: its worker stopped; deploy again"
         _finish(deployment, DeploymentStatus.FAILED, reason)
-        log = DeployLog(redis_client, instance=settings.instance, deployment_id=deployment.id)
+        log = deployment_log(redis_client, settings, deployment)
         log.append(f" !     {reason}")
         deployment.log = log.text()
         log.end()

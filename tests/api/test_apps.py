@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
+import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from core import db
+from core.deploy_log import DeployLog
 from core.models import EnvVar
+from core.settings import get_settings
 from tests.platform import free_port
 
 REPO = "https://github.com/octo-org/hello-world.git"
@@ -176,3 +180,25 @@ def test_unknown_routes_are_problem_json_too(client: TestClient) -> None:
 
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_a_log_left_in_redis_by_a_reset_database_never_shows(
+    client: TestClient, auth: dict[str, str], queued: Callable[[], list[int]]
+) -> None:
+    settings = get_settings()
+    old = DeployLog(
+        redis.Redis.from_url(settings.redis_url),
+        instance=settings.instance,
+        deployment_id=1,
+        created_at=datetime(2020, 1, 1, tzinfo=UTC),
+    )
+    old.append("=====> Live at a release of a database that no longer exists")
+    old.end()
+    create(client, auth)
+    accepted = client.post("/api/v1/apps/hello/deployments", headers=auth).json()
+    assert accepted["id"] == 1
+
+    response = client.get("/api/v1/apps/hello/deployments/1/logs", headers=auth)
+
+    assert response.status_code == 200
+    assert response.text == ""

@@ -8,9 +8,9 @@ import docker
 import pytest
 import redis
 
+from api.services.deployments import deployment_log
 from api.services.pipeline import Pipeline, fail_stuck
 from core.db import session_scope
-from core.deploy_log import DeployLog
 from core.models import App, Deployment, utcnow
 from core.settings import Settings, get_settings
 
@@ -133,12 +133,20 @@ def test_deployments_stuck_past_every_time_limit_are_failed(settings: Settings) 
     assert error is not None and "its worker stopped; deploy again" in error
     assert status_of(ids["recent"]) == ("building", None)
     assert status_of(ids["finished"]) == ("live", None)
-    assert DeployLog(client, instance=settings.instance, deployment_id=ids["stuck"]).read().ended
+    with session_scope() as session:
+        stuck = session.get(Deployment, ids["stuck"])
+        assert stuck is not None
+        assert deployment_log(client, settings, stuck).read().ended
 
 
-def test_a_deployment_that_runs_again_starts_its_log_afresh(pipeline: Pipeline, settings: Settings) -> None:
+def test_a_deployment_run_again_after_a_lost_worker_starts_its_log_afresh(
+    pipeline: Pipeline, settings: Settings
+) -> None:
     ids = add_app(older={"commit": "a" * 40}, newer={"commit": "b" * 40})
-    stale = DeployLog(pipeline.redis, instance=settings.instance, deployment_id=ids["older"])
+    with session_scope() as session:
+        older = session.get(Deployment, ids["older"])
+        assert older is not None
+        stale = deployment_log(pipeline.redis, settings, older)
     stale.append("-----> a line from an earlier run")
     stale.end()
 
