@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import crypto
-from core.db import new_session
+from core.db import session_scope
 from core.errors import Unauthorized
 from core.models import ApiToken, User, utcnow
 from core.settings import Settings, get_settings
@@ -18,15 +18,8 @@ from core.settings import Settings, get_settings
 
 def get_session() -> Iterator[Session]:
     """A session per request, committed when the route returns without error."""
-    session = new_session()
-    try:
+    with session_scope() as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

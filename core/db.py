@@ -80,8 +80,3 @@ def session_scope() -> Iterator[Session]:
         raise
     finally:
         session.close()
-
-
-def new_session() -> Session:
-    """A plain session (the caller commits and closes it)."""
-    return _session_factory()()
