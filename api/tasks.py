@@ -6,11 +6,12 @@ import docker
 import redis
 from kombu.exceptions import OperationalError
 
+from api.services.deployments import finish
 from api.services.pipeline import Pipeline, fail_stuck
 from core.celery_app import celery_app
 from core.db import session_scope
 from core.errors import TemporaryError
-from core.models import Deployment, DeploymentStatus, utcnow
+from core.models import Deployment, DeploymentStatus
 from core.settings import get_settings
 
 
@@ -54,7 +55,5 @@ def enqueue_deployments(deployment_ids: list[int]) -> None:
                 for unqueued in deployment_ids[position:]:
                     deployment = session.get(Deployment, unqueued)
                     if deployment is not None:
-                        deployment.status = DeploymentStatus.FAILED.value
-                        deployment.error = reason
-                        deployment.finished_at = utcnow()
+                        finish(deployment, DeploymentStatus.FAILED, reason)
             raise TemporaryError(reason) from error

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from core.deploy_log import DeployLog
 from core.errors import NotFound
-from core.models import App, Deployment, DeploymentStatus
+from core.models import App, Deployment, DeploymentStatus, utcnow
 from core.settings import Settings
 
 
@@ -66,6 +66,21 @@ def deployment_log(client: redis.Redis, settings: Settings, deployment: Deployme
     return DeployLog(
         client, instance=settings.instance, deployment_id=deployment.id, created_at=deployment.created_at
     )
+
+
+def finish(deployment: Deployment, status: DeploymentStatus, error: str | None) -> None:
+    """Record how a deployment ended (a superseded one keeps the time it stopped serving)."""
+    deployment.status = status.value
+    if error is not None:
+        deployment.error = error
+    if deployment.finished_at is None or status is not DeploymentStatus.SUPERSEDED:
+        deployment.finished_at = utcnow()
+
+
+def fail(deployment: Deployment, log: DeployLog, reason: str) -> None:
+    """End a deployment `failed`, with the reason in its error and its log."""
+    log.append(f" !     {reason}")
+    finish(deployment, DeploymentStatus.FAILED, reason)
 
 
 def is_running(deployment: Deployment) -> bool:

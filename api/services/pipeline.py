@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session
 
 from api.services import routing
 from api.services.apps import env_values, live_deployment
-from api.services.deployments import deployment_log
+from api.services.deployments import deployment_log, fail, finish
 from builder import build, detect, source
 from core import labels
+from core.celery_app import deploy_time_limits
 from core.db import session_scope
 from core.deploy_log import DeployLog
 from core.errors import DeployError, DockyardError
@@ -81,7 +82,7 @@ class Pipeline:
                 deployment = _load(session, deployment_id)
                 newer = _newer_deployment(session, deployment)
                 if newer is not None:
-                    _finish(deployment, DeploymentStatus.SUPERSEDED, f"deployment {newer.id} replaced it")
+                    finish(deployment, DeploymentStatus.SUPERSEDED, f"deployment {newer.id} replaced it")
                     log.append(f"-----> Superseded by deployment {newer.id} before it started")
                     return
                 deployment.started_at = utcnow()
@@ -158,8 +159,8 @@ class Pipeline:
                     Deployment.id != deployment_id,
                 )
             ):
-                _finish(previous, DeploymentStatus.SUPERSEDED, None)
-            _finish(deployment, DeploymentStatus.LIVE, None)
+                finish(previous, DeploymentStatus.SUPERSEDED, None)
+            finish(deployment, DeploymentStatus.LIVE, None)
         log.append(f"=====> Live at {self.settings.app_url(app_name)}")
 
     def _build(
@@ -208,11 +209,10 @@ class Pipeline:
         routing.point_route(self.proxy, self.settings, app_name, upstream)
 
     def _fail(self, deployment_id: int, log: DeployLog, reason: str) -> None:
-        log.append(f" !     {reason}")
         with session_scope() as session:
             deployment = session.get(Deployment, deployment_id)
             if deployment is not None and DeploymentStatus(deployment.status).is_active:
-                _finish(deployment, DeploymentStatus.FAILED, reason)
+                fail(deployment, log, reason)
 
     def _save_log(self, deployment_id: int, log: DeployLog) -> None:
         text = log.text()
@@ -225,8 +225,6 @@ class Pipeline:
 
 def fail_stuck(session: Session, settings: Settings, *, redis_client: redis.Redis) -> list[int]:
     """Fail deployments active for longer than any task may run (their worker died); returns their ids."""
-    from core.celery_app import deploy_time_limits
-
     _soft, hard = deploy_time_limits(settings)
     # Queued ones wait behind other builds of the same app, so they get a longer grace.
     cutoff = utcnow() - timedelta(seconds=hard * 3)
@@ -238,9 +236,8 @@ def fail_stuck(session: Session, settings: Settings, *, redis_client: redis.Redi
         )
     ):
         reason = f"stuck in {deployment.status} for more than {hard * 3} s: its worker stopped; deploy again"
-        _finish(deployment, DeploymentStatus.FAILED, reason)
         log = deployment_log(redis_client, settings, deployment)
-        log.append(f" !     {reason}")
+        fail(deployment, log, reason)
         deployment.log = log.text()
         log.end()
         failed.append(deployment.id)
@@ -261,14 +258,6 @@ def _newer_deployment(session: Session, deployment: Deployment) -> Deployment | 
     if deployment.source_deployment_id is None:
         query = query.where(Deployment.source_deployment_id.is_(None))
     return session.scalar(query.order_by(Deployment.id.desc()))
-
-
-def _finish(deployment: Deployment, status: DeploymentStatus, error: str | None) -> None:
-    deployment.status = status.value
-    if error is not None:
-        deployment.error = error
-    if deployment.finished_at is None or status is not DeploymentStatus.SUPERSEDED:
-        deployment.finished_at = utcnow()
 
 
 def _load(session: Session, deployment_id: int) -> Deployment:
