@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
+
+CONFIG_DESCRIPTION = (
+    "Explicit build and run settings in dockyard.toml's shape (`build`, `processes`, `deploy`, "
+    "`healthcheck`, `volumes`); they win over the repository's dockyard.toml key by key."
+)
 
 
 class AppCreate(BaseModel):
@@ -13,6 +19,11 @@ class AppCreate(BaseModel):
     )
     repo_url: str = Field(description="Git URL to clone (https:// or file://).")
     branch: str = Field("main", description="The branch whose pushes deploy.")
+    config: dict[str, Any] = Field(
+        default_factory=dict,
+        description=CONFIG_DESCRIPTION,
+        examples=[{"build": {"root": "backend"}, "processes": {"web": "gunicorn app:app"}}],
+    )
 
 
 class LiveRelease(BaseModel):
@@ -28,6 +39,7 @@ class AppPublic(BaseModel):
     url: str = Field(description="Where the app answers through the proxy.")
     webhook_url: str = Field(description="Point the GitHub repository's push webhook here.")
     live_deployment: LiveRelease | None
+    config: dict[str, Any] = Field(description=CONFIG_DESCRIPTION)
     created_at: datetime
 
 
@@ -68,6 +80,10 @@ class DeploymentPublic(BaseModel):
     commit: str | None
     image: str | None
     error: str | None
+    plan: dict[str, Any] | None = Field(
+        description="What the build decided: framework, Python, package manager, processes, release "
+        "command, port, and the reasons for each choice."
+    )
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None

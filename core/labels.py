@@ -6,6 +6,8 @@ INSTANCE = "dockyard.instance"
 APP = "dockyard.app"
 SERVICE = "dockyard.service"
 RELEASE = "dockyard.release"
+COMMIT = "dockyard.commit"
+BUILT_AT = "dockyard.built_at"
 
 
 def owned(instance: str, app: str | None = None, **extra: str) -> dict[str, str]:

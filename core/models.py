@@ -6,7 +6,17 @@ import enum
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, Dialect, ForeignKey, MetaData, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # Named constraints keep Alembic's batch migrations (SQLite) and PostgreSQL in step.
@@ -102,6 +112,8 @@ class App(Base):
     repo_full_name: Mapped[str] = mapped_column(String(200), index=True)
     branch: Mapped[str] = mapped_column(String(255), default="main")
     webhook_secret: Mapped[str] = mapped_column(Text)  # Fernet token
+    # Explicit build and run settings, in dockyard.toml's shape; they win over the repository's file.
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     services: Mapped[list[Service]] = relationship(back_populates="app", cascade="all, delete-orphan")
@@ -140,6 +152,8 @@ class Deployment(Base):
     # A release made from another's image (env or volume change) skips the build.
     source_deployment_id: Mapped[int | None] = mapped_column(ForeignKey("deployments.id"))
     error: Mapped[str | None] = mapped_column(Text)
+    # What the builder decided (processes, release command, port, reasons); the scheduler runs it.
+    plan: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     log: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]

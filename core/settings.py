@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -32,10 +33,18 @@ class Settings(BaseSettings):
     caddy_admin: str = Field("127.0.0.1:2019", description="Address of Caddy's admin API.")
     base_image: str = Field("python:{version}-slim", description="Base image template for builds.")
     default_python_version: str = Field("3.13", description="Python version when the app names none.")
+    python_versions: str = Field(
+        "3.10,3.11,3.12,3.13,3.14",
+        description="Python versions `requires-python` may pick from (the newest that satisfies it wins).",
+    )
     build_ca_bundle: Path | None = Field(
         None, description="CA bundle injected into builds (for TLS-intercepting proxies)."
     )
     build_timeout: int = Field(900, description="Seconds a build may take before it is failed.")
+    build_memory: str = Field("2g", description="Memory cap of each build step (Docker notation: 512m, 2g).")
+    build_cpu_shares: int = Field(
+        512, description="CPU weight of builds; running apps have 1024, so they win when CPU is short."
+    )
     startup_timeout: int = Field(60, description="Seconds a new release has to answer its health check.")
     instance: str = Field(
         "dockyard", description="Label value that scopes every Docker object Dockyard owns."
@@ -58,6 +67,26 @@ class Settings(BaseSettings):
             raise ValueError("must be lowercase letters, digits and dashes")
         return value
 
+    @field_validator("build_memory")
+    @classmethod
+    def _memory_size(cls, value: str) -> str:
+        if not re.fullmatch(r"[0-9]+[bkmgBKMG]?", value.strip()):
+            raise ValueError("must be a size like 512m or 2g")
+        return value.strip()
+
+    @field_validator("python_versions")
+    @classmethod
+    def _versions(cls, value: str) -> str:
+        versions = [v.strip() for v in value.split(",") if v.strip()]
+        if not versions or not all(re.fullmatch(r"3\.[0-9]+", v) for v in versions):
+            raise ValueError("must be comma-separated versions like 3.12,3.13")
+        return ",".join(versions)
+
+    @property
+    def supported_python_versions(self) -> tuple[str, ...]:
+        """The versions `requires-python` may resolve to."""
+        return tuple(self.python_versions.split(","))
+
     @property
     def sqlalchemy_url(self) -> str:
         """The database URL, defaulting to SQLite in the data directory."""
@@ -74,10 +103,6 @@ class Settings(BaseSettings):
             with os.fdopen(fd, "w") as handle:
                 handle.write(secrets.token_urlsafe(48))
         return path.read_text().strip()
-
-    def base_image_for(self, version: str) -> str:
-        """The base image for a Python version, from the template."""
-        return self.base_image.format(version=version)
 
     def app_host(self, app_name: str) -> str:
         """The host name an app is served at."""

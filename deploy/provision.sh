@@ -11,7 +11,7 @@ REGISTRY_CONFIG=/etc/dockyard/registry.yml
 REGISTRY_STORAGE=/var/lib/dockyard-registry # survives runs: stand-ins are built once per machine
 DAEMON_JSON=/etc/docker/daemon.json
 PACKAGES=(docker.io docker-registry debootstrap redis-server postgresql git curl python3-venv)
-STANDINS=("bookworm 3.11" "trixie 3.13") # Debian suite -> the Python it really ships
+STANDINS=("bookworm 3.11" "trixie 3.13" "sid 3.14") # Debian suite -> the Python it really ships
 TEST_DB=dockyard_test                    # role, password and database name
 
 say() { echo "-----> $*"; }

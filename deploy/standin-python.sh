@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build a local stand-in for the official python:X.Y-slim image from Debian packages and push it to the local
 # registry that mirrors Docker Hub, so `docker pull python:X.Y-slim` and `FROM python:X.Y-slim` resolve on hosts
-# that cannot reach Docker Hub. Tag it only with the Python the suite really ships (bookworm 3.11, trixie 3.13).
+# that cannot reach Docker Hub. Tag it only with the Python the suite really ships (bookworm 3.11, trixie 3.13, sid 3.14).
 #
 # Usage: deploy/standin-python.sh SUITE VERSION     e.g.  deploy/standin-python.sh trixie 3.13
 # Noisy output goes to /var/log/dockyard-standin-python-VERSION.log.

@@ -56,6 +56,7 @@ def web_service(
     env: dict[str, str],
     volumes: dict[str, str],
     command: str | None = None,
+    port: int = WEB_PORT,
 ) -> ServiceSpec:
     """The single web replica of `release`; `volumes` maps short volume names to mount paths."""
     replica = 1
@@ -68,8 +69,8 @@ def web_service(
         image=image,
         command=command,
         # PORT wins over the app's own env: the proxy and health check only know this port.
-        env={**env, "PORT": str(WEB_PORT)},
-        port=WEB_PORT,
+        env={**env, "PORT": str(port)},
+        port=port,
         volumes={volume_name(instance, app, short): path for short, path in volumes.items()},
         network=app_network(instance, app),
         name=container_name(instance, app, WEB, release, replica),

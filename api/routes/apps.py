@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import docker
 from fastapi import APIRouter, status
 from sqlalchemy.orm import Session
@@ -40,6 +42,7 @@ def app_public(session: Session, settings: Settings, app: App) -> AppPublic:
         url=settings.app_url(app.name),
         webhook_url=f"{settings.public_url.rstrip('/')}/webhooks/github",
         live_deployment=LiveRelease(id=live.id, commit=live.commit) if live else None,
+        config=app.config or {},
         created_at=app.created_at,
     )
 
@@ -59,7 +62,12 @@ def _roll_out(session: Session, app: App) -> int | None:
 def create_app(body: AppCreate, session: SessionDep, settings: SettingsDep, _user: CurrentUser) -> AppCreated:
     """Create an app; the response carries its webhook secret, shown only here."""
     app, secret = app_service.create_app(
-        session, settings=settings, name=body.name, repo_url=body.repo_url, branch=body.branch
+        session,
+        settings=settings,
+        name=body.name,
+        repo_url=body.repo_url,
+        branch=body.branch,
+        config=body.config,
     )
     return AppCreated(**app_public(session, settings, app).model_dump(), webhook_secret=secret)
 
@@ -74,6 +82,16 @@ def list_apps(session: SessionDep, settings: SettingsDep, _user: CurrentUser) ->
 def get_app(name: str, session: SessionDep, settings: SettingsDep, _user: CurrentUser) -> AppPublic:
     """One app: its URL, live release and webhook URL."""
     return app_public(session, settings, app_service.get_app(session, name))
+
+
+@router.put("/{name}/config", response_model=AppPublic)
+def set_config(
+    name: str, body: dict[str, Any], session: SessionDep, settings: SettingsDep, _user: CurrentUser
+) -> AppPublic:
+    """Replace the app's explicit settings (dockyard.toml's shape); the next deployment builds with them."""
+    app = app_service.get_app(session, name)
+    app_service.set_config(app, body)
+    return app_public(session, settings, app)
 
 
 @router.put("/{name}/env", response_model=EnvKeys)

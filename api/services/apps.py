@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlparse
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from builder.config import config_from_mapping, to_mapping
 from core import crypto
 from core.errors import ConfigError, Conflict, NotFound
 from core.models import App, Deployment, DeploymentStatus, EnvVar, Service, Volume
@@ -40,7 +43,13 @@ def repo_full_name(repo_url: str) -> str:
 
 
 def create_app(
-    session: Session, *, settings: Settings, name: str, repo_url: str, branch: str
+    session: Session,
+    *,
+    settings: Settings,
+    name: str,
+    repo_url: str,
+    branch: str,
+    config: Mapping[str, Any] | None = None,
 ) -> tuple[App, str]:
     """Create an app with a web service; returns it and its webhook secret (shown only once)."""
     if not APP_NAME.match(name):
@@ -51,6 +60,7 @@ def create_app(
     if not branch.strip() or branch.startswith("refs/"):
         raise ConfigError("must be a branch name such as main", where="branch")
     full_name = repo_full_name(repo_url)
+    checked = validated_config(config or {})
     if session.scalar(select(App.id).where(App.name == name)) is not None:
         raise Conflict(f"an app named {name!r} already exists; choose another name")
     secret = crypto.new_token("whsec")
@@ -60,11 +70,22 @@ def create_app(
         repo_full_name=full_name,
         branch=branch.strip(),
         webhook_secret=crypto.encrypt(settings.secret(), secret),
+        config=checked,
         services=[Service(name="web", replicas=1)],
     )
     session.add(app)
     session.flush()
     return app, secret
+
+
+def validated_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """`config` checked against dockyard.toml's schema (ConfigError names each bad key), normalized."""
+    return to_mapping(config_from_mapping(config, source="config"))
+
+
+def set_config(app: App, config: Mapping[str, Any]) -> None:
+    """Replace the app's explicit build and run settings."""
+    app.config = validated_config(config)
 
 
 def get_app(session: Session, name: str) -> App:

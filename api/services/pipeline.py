@@ -10,12 +10,14 @@ container and leaves the old release serving.
 from __future__ import annotations
 
 import tempfile
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 import docker
 import redis
+from docker.utils import parse_bytes
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -23,6 +25,9 @@ from api.services import routing
 from api.services.apps import env_values, live_deployment
 from api.services.deployments import deployment_log, fail, finish
 from builder import build, detect, source
+from builder.config import config_from_mapping
+from builder.detect import BuildInputs
+from builder.plans import plan_summary
 from core import labels
 from core.celery_app import deploy_time_limits
 from core.db import session_scope
@@ -39,6 +44,15 @@ LOG_TAIL_IN_ERROR = 20
 def image_tag(settings: Settings, app: str, deployment_id: int) -> str:
     """The tag of a release's image: `dockyard/<app>:<deployment>` for the default instance."""
     return f"{settings.instance}/{app}:{deployment_id}"
+
+
+def build_limits(settings: Settings) -> build.BuildLimits:
+    """The memory, CPU and time a build may use, from the settings."""
+    return build.BuildLimits(
+        memory=parse_bytes(settings.build_memory),
+        cpu_shares=settings.build_cpu_shares,
+        timeout=settings.build_timeout,
+    )
 
 
 class Pipeline:
@@ -106,20 +120,26 @@ class Pipeline:
             want = deployment.commit or deployment.ref or app.branch
             env = env_values(self.settings, app)
             volumes = {volume.name: volume.mount_path for volume in app.volumes}
+            inputs = BuildInputs(
+                explicit=config_from_mapping(app.config or {}, source="app settings"),
+                python_env=env.get("PYTHON_VERSION"),
+                supported_pythons=self.settings.supported_python_versions,
+                default_python=self.settings.default_python_version,
+            )
             if source_image is None:
                 deployment.status = DeploymentStatus.BUILDING.value
 
         if source_image is None:
-            image, commit = self._build(
-                deployment_id, app_name=app_name, repo_url=repo_url, want=want, log=log
+            image, commit, plan = self._build(
+                deployment_id, app_name=app_name, repo_url=repo_url, want=want, inputs=inputs, log=log
             )
         else:
-            image, commit = source_image
+            image, commit, plan = source_image
             log.append(f"-----> Reusing image {image} (no rebuild: only configuration changed)")
 
         with session_scope() as session:
             deployment = _load(session, deployment_id)
-            deployment.image, deployment.commit = image, commit
+            deployment.image, deployment.commit, deployment.plan = image, commit, plan
             deployment.status = DeploymentStatus.DEPLOYING.value
 
         spec = desired.web_service(
@@ -129,6 +149,7 @@ class Pipeline:
             image=image,
             env=env,
             volumes=volumes,
+            port=int(plan.get("port") or desired.WEB_PORT),  # type: ignore[call-overload]
         )
         log.append(f"-----> Starting web ({spec.name})")
         container_id = self.runtime.start(spec)
@@ -164,45 +185,61 @@ class Pipeline:
         log.append(f"=====> Live at {self.settings.app_url(app_name)}")
 
     def _build(
-        self, deployment_id: int, *, app_name: str, repo_url: str, want: str, log: DeployLog
-    ) -> tuple[str, str]:
+        self,
+        deployment_id: int,
+        *,
+        app_name: str,
+        repo_url: str,
+        want: str,
+        inputs: BuildInputs,
+        log: DeployLog,
+    ) -> tuple[str, str, dict[str, object]]:
         with tempfile.TemporaryDirectory(prefix="dockyard-build-") as workdir:
-            context = Path(workdir) / "src"
+            checkout = Path(workdir) / "src"
             log.append(f"-----> Fetching {_safe_url(repo_url)} at {want}")
-            commit = source.fetch(repo_url, want, context)
+            commit = source.fetch(repo_url, want, checkout)
             with session_scope() as session:
                 _load(session, deployment_id).commit = commit
             log.append(f"       commit {commit}")
             log.append("-----> Detecting how to build and run the app")
-            plan = detect.plan_build(
-                source.read_tree(context), default_python=self.settings.default_python_version
-            )
+            plan = detect.plan_build(source.read_tree(checkout), inputs)
             for reason in plan.reasons:
                 log.append(f"       {reason}")
+            summary = plan_summary(plan)
+            with session_scope() as session:
+                _load(session, deployment_id).plan = summary
             tag = image_tag(self.settings, app_name, deployment_id)
-            base_image = self.settings.base_image_for(plan.python_version)
-            log.append(f"-----> Building {tag} from {base_image}")
-            build.build_image(
+            started = time.monotonic()
+            build.build_release(
                 self.docker.api,
-                context=context,
+                checkout=checkout,
                 plan=plan,
-                base_image=base_image,
+                base_image_template=self.settings.base_image,
                 ca_bundle=self.settings.build_ca_bundle,
+                instance=self.settings.instance,
                 tag=tag,
-                labels=labels.owned(self.settings.instance, app_name, release=str(deployment_id)),
+                labels={
+                    **labels.owned(self.settings.instance, app_name, release=str(deployment_id)),
+                    labels.COMMIT: commit,
+                    labels.BUILT_AT: utcnow().isoformat(timespec="seconds"),
+                },
                 on_line=_indent(log.append),
-                timeout=self.settings.build_timeout,
+                on_phase=lambda header: log.append(f"-----> {header}"),
+                limits=build_limits(self.settings),
             )
-        return tag, commit
+            log.append(f"-----> Built {tag} in {time.monotonic() - started:.1f} s")
+        return tag, commit, summary
 
-    def _source_image(self, session: Session, deployment: Deployment) -> tuple[str, str] | None:
-        """For a config rollout, the live release's image and commit (resolved now, not when queued)."""
+    def _source_image(
+        self, session: Session, deployment: Deployment
+    ) -> tuple[str, str, dict[str, object]] | None:
+        """For a config rollout, the live release's image, commit and plan (resolved now, not when queued)."""
         if deployment.source_deployment_id is None:
             return None
         live = live_deployment(session, deployment.app)
         if live is None or live.image is None:
             raise DeployError("nothing to redeploy: the app has no live release yet; deploy a commit first")
-        return live.image, live.commit or ""
+        return live.image, live.commit or "", dict(live.plan or {})
 
     def _switch(self, app_name: str, upstream: str) -> None:
         routing.ensure_server(self.proxy, self.settings)

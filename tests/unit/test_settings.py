@@ -26,15 +26,24 @@ def test_a_secret_key_from_the_environment_wins(tmp_path: Path, monkeypatch: pyt
     assert not (tmp_path / "secret_key").exists()
 
 
-def test_app_urls_and_base_images_follow_the_settings(tmp_path: Path) -> None:
+def test_app_urls_follow_the_settings(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, apps_domain="apps.example.com", http_port=80)
 
     assert settings.app_url("blog") == "http://blog.apps.example.com/"
     assert Settings(data_dir=tmp_path).app_url("blog") == "http://blog.localhost:8080/"
-    assert settings.base_image_for("3.11") == "python:3.11-slim"
     assert settings.sqlalchemy_url == f"sqlite:///{tmp_path / 'dockyard.db'}"
 
 
 def test_instance_must_be_a_label_value(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="lowercase letters, digits and dashes"):
         Settings(data_dir=tmp_path, instance="My Instance")
+
+
+def test_build_limits_and_python_versions_are_checked(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, python_versions=" 3.12, 3.13 ", build_memory="512m")
+
+    assert settings.supported_python_versions == ("3.12", "3.13")
+    with pytest.raises(ValidationError, match="a size like 512m or 2g"):
+        Settings(data_dir=tmp_path, build_memory="lots")
+    with pytest.raises(ValidationError, match=r"versions like 3\.12,3\.13"):
+        Settings(data_dir=tmp_path, python_versions="3.12,latest")

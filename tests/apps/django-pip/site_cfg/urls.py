@@ -1,0 +1,6 @@
+from django.urls import path
+from hello import views
+
+urlpatterns = [
+    path("", views.index, name="index"),
+]

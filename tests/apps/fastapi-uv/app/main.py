@@ -1,0 +1,14 @@
+from fastapi import FastAPI
+from fastapi.responses import PlainTextResponse
+
+app = FastAPI()
+
+
+@app.get("/", response_class=PlainTextResponse)
+def index() -> str:
+    return "hello from fastapi-uv"
+
+
+@app.get("/health")
+def health() -> dict[str, str]:
+    return {"status": "ok"}

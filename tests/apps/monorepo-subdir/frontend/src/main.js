@@ -1,0 +1,2 @@
+const response = await fetch("/api/");
+document.querySelector("#app").textContent = await response.text();
