@@ -142,6 +142,7 @@ class Pipeline:
             deployment.image, deployment.commit, deployment.plan = image, commit, plan
             deployment.status = DeploymentStatus.DEPLOYING.value
 
+        port, health_path, startup_timeout = _web_settings(plan, self.settings)
         spec = desired.web_service(
             instance=self.settings.instance,
             app=app_name,
@@ -149,16 +150,14 @@ class Pipeline:
             image=image,
             env=env,
             volumes=volumes,
-            port=int(plan.get("port") or desired.WEB_PORT),  # type: ignore[call-overload]
+            port=port,
         )
         log.append(f"-----> Starting web ({spec.name})")
         container_id = self.runtime.start(spec)
-        log.append(
-            f"-----> Health check: waiting up to {self.settings.startup_timeout} s for GET / below 500"
-        )
+        log.append(f"-----> Health check: waiting up to {startup_timeout} s for GET {health_path} below 500")
         try:
             upstream = self.runtime.wait_healthy(
-                container_id, port=spec.port, timeout=self.settings.startup_timeout
+                container_id, port=spec.port, path=health_path, timeout=startup_timeout
             )
             log.append(
                 f"-----> Switching traffic for {self.settings.app_host(app_name)} to release {deployment_id}"
@@ -279,6 +278,19 @@ def fail_stuck(session: Session, settings: Settings, *, redis_client: redis.Redi
         log.end()
         failed.append(deployment.id)
     return failed
+
+
+def _web_settings(plan: dict[str, object], settings: Settings) -> tuple[int, str, int]:
+    """The web process's port, health check path and startup timeout the build plan asks for."""
+    port = plan.get("port")
+    health = plan.get("healthcheck")
+    path = health.get("path") if isinstance(health, dict) else None
+    timeout = health.get("timeout") if isinstance(health, dict) else None
+    return (
+        port if isinstance(port, int) else desired.WEB_PORT,
+        path if isinstance(path, str) else "/",
+        timeout if isinstance(timeout, int) else settings.startup_timeout,
+    )
 
 
 def _newer_deployment(session: Session, deployment: Deployment) -> Deployment | None:

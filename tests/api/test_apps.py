@@ -202,3 +202,28 @@ def test_a_log_left_in_redis_by_a_reset_database_never_shows(
 
     assert response.status_code == 200
     assert response.text == ""
+
+
+def test_explicit_build_settings_are_validated_and_kept(client: TestClient, auth: dict[str, str]) -> None:
+    config = {"build": {"root": "./api/", "python": "3.12"}, "processes": {"web": "gunicorn app:app"}}
+    created = client.post(
+        "/api/v1/apps", json={"name": "hello", "repo_url": REPO, "config": config}, headers=auth
+    ).json()
+
+    assert created["config"] == {
+        "build": {"root": "api", "python": "3.12"},
+        "processes": {"web": {"command": "gunicorn app:app"}},
+    }
+    bad = client.put(
+        "/api/v1/apps/hello/config",
+        json={"processes": {"web": {"command": 42}}, "healthcheck": {"path": "healthz"}},
+        headers=auth,
+    )
+    assert bad.status_code == 422
+    assert bad.headers["content-type"] == "application/problem+json"
+    assert bad.json()["detail"] == (
+        "config: processes.web.command: must be a string; healthcheck.path: must start with /"
+    )
+    replaced = client.put("/api/v1/apps/hello/config", json={"deploy": {"release": ""}}, headers=auth)
+    assert replaced.json()["config"] == {"deploy": {"release": ""}}
+    assert client.get("/api/v1/apps/hello", headers=auth).json()["config"] == {"deploy": {"release": ""}}
