@@ -51,16 +51,26 @@ def server(
     concurrency: Annotated[int, typer.Option(help="Builds that may run at once.")] = 2,
 ) -> None:
     """Run the API, a build worker and beat; start Caddy when none answers. Ctrl-C stops them all."""
+    import threading
+
+    import docker
+    import redis
     import uvicorn
 
+    from api.services.events import debounced, watch_engine_events
     from api.services.preflight import check_dependencies
-    from api.services.routing import restore_routes
+    from api.services.reconciler import reconcile
+    from api.tasks import reconcile as reconcile_task
+    from core.celery_app import reconcile_queue
     from core.migrate import upgrade
     from core.settings import get_settings
     from scheduler.caddy import start_caddy
+    from scheduler.proxy import CaddyAdmin
+    from scheduler.runtime.docker import DockerRuntime
 
     settings = get_settings()
     children: list[subprocess.Popen[bytes]] = []
+    stop_watching = threading.Event()
     try:
         check_dependencies(settings)
         settings.secret()  # generate and keep the key before any process needs it
@@ -69,24 +79,52 @@ def server(
         if caddy is not None:
             typer.echo(f"-----> Started Caddy (admin {settings.caddy_admin}, apps on :{settings.http_port})")
             children.append(caddy)
-        restored = restore_routes(settings)
-        typer.echo(f"-----> Proxy ready: {restored} app route(s) restored")
+        redis_client = redis.Redis.from_url(settings.redis_url)
+        with docker.from_env() as client, CaddyAdmin(settings.caddy_admin) as admin:
+            report = reconcile(
+                settings,
+                redis_client=redis_client,
+                runtime=DockerRuntime(client, settings.instance),
+                admin=admin,
+            )
+        typer.echo(
+            f"-----> Reconciled: {len(report.actions)} container change(s), {len(report.routes)} route(s) set"
+            + "".join(f"\n       {error}" for error in report.errors)
+        )
         celery = [sys.executable, "-m", "celery", "-A", "core.celery_app:celery_app"]
+        # Workers of other installations may share the Redis: do not sync state with them.
+        alone = ["--without-mingle", "--without-gossip", "--loglevel=INFO"]
         children.append(
             subprocess.Popen(
                 [
                     *celery,
                     "worker",
-                    "--loglevel=INFO",
+                    *alone,
                     f"--concurrency={concurrency}",
                     f"--hostname=dockyard-{settings.instance}@%h",
-                    # Workers of other installations may share the Redis: do not sync state with them.
-                    "--without-mingle",
-                    "--without-gossip",
+                ]
+            )
+        )
+        children.append(
+            subprocess.Popen(
+                [
+                    *celery,
+                    "worker",
+                    *alone,
+                    "--concurrency=1",
+                    f"--queues={reconcile_queue(settings)}",
+                    f"--hostname=dockyard-{settings.instance}-reconcile@%h",
                 ]
             )
         )
         children.append(subprocess.Popen([*celery, "beat", "--loglevel=INFO"]))
+        trigger = debounced(settings, redis_client, reconcile_task.delay)
+        threading.Thread(
+            target=watch_engine_events,
+            args=(settings, trigger, stop_watching),
+            name="engine-events",
+            daemon=True,
+        ).start()
         typer.echo(f"-----> API on http://{host}:{port}/ (docs at /docs)")
         # uvicorn re-raises the signal that stopped it once it has shut down; turn SIGTERM into an
         # exception so the children below are stopped too, as they are on Ctrl-C.
@@ -95,6 +133,7 @@ def server(
     except DockyardError as error:
         raise _fail(error) from error
     finally:
+        stop_watching.set()
         _stop(children)
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import docker
 import redis
+from celery.utils.log import get_task_logger
 from kombu.exceptions import OperationalError
 
+from api.services import reconciler
 from api.services.deployments import finish
 from api.services.pipeline import Pipeline, fail_stuck
 from core.celery_app import celery_app
@@ -13,6 +15,10 @@ from core.db import session_scope
 from core.errors import TemporaryError
 from core.models import Deployment, DeploymentStatus
 from core.settings import get_settings
+from scheduler import proxy
+from scheduler.runtime.docker import DockerRuntime
+
+logger = get_task_logger(__name__)
 
 
 @celery_app.task(name="api.tasks.deploy")
@@ -27,6 +33,28 @@ def deploy(deployment_id: int) -> None:
     finally:
         pipeline.close()
         docker_client.close()
+
+
+@celery_app.task(name="api.tasks.reconcile")
+def reconcile() -> None:
+    """Periodic and on engine events: make what runs match the live releases, and fix the routes."""
+    settings = get_settings()
+    docker_client = docker.from_env()
+    admin = proxy.CaddyAdmin(settings.caddy_admin)
+    try:
+        report = reconciler.reconcile(
+            settings,
+            redis_client=redis.Redis.from_url(settings.redis_url),
+            runtime=DockerRuntime(docker_client, settings.instance),
+            admin=admin,
+        )
+    finally:
+        admin.close()
+        docker_client.close()
+    for line in (*report.actions, *report.routes):
+        logger.info("reconcile: %s", line)
+    for line in report.errors:
+        logger.warning("reconcile: %s", line)
 
 
 @celery_app.task(name="api.tasks.fail_stuck_deployments")

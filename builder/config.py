@@ -18,6 +18,9 @@
     [deploy]
     release = "python manage.py migrate"   # release = "" runs none, not even the detected migrate
     port = 8000
+    drain = 30                             # seconds old web containers keep open connections after a deploy
+    stop_timeout = 30                      # seconds between SIGTERM and SIGKILL
+    request_timeout = 300                  # cap on the wait for a response; unset: no cap
 
     [healthcheck]
     path = "/healthz"
@@ -51,7 +54,7 @@ _T = TypeVar("_T")
 _SECTIONS = ("build", "processes", "deploy", "healthcheck", "volumes")
 _BUILD_KEYS = ("root", "python", "dockerfile", "system_packages", "commands")
 _PROCESS_KEYS = ("command", "replicas", "memory", "cpus")
-_DEPLOY_KEYS = ("release", "port")
+_DEPLOY_KEYS = ("release", "port", "drain", "stop_timeout", "request_timeout")
 _HEALTHCHECK_KEYS = ("path", "timeout", "in_image")
 
 _PYTHON = re.compile(r"\d+\.\d+(\.\d+)?")
@@ -85,6 +88,9 @@ class AppConfig:
     healthcheck: HealthCheck | None = None
     volumes: Mapping[str, str] = field(default_factory=dict)  # volume name → absolute mount path
     port: int | None = None
+    drain: int | None = None  # seconds
+    stop_timeout: int | None = None  # seconds
+    request_timeout: int | None = None  # seconds; None: no cap
 
 
 def parse_config(text: str, *, source: str = "dockyard.toml") -> AppConfig:
@@ -116,6 +122,11 @@ def config_from_mapping(data: Mapping[str, object], *, source: str) -> AppConfig
         healthcheck=_healthcheck(problems, sections.get("healthcheck")),
         volumes=_volumes(problems, sections.get("volumes")),
         port=_port(problems, deploy.get("port")),
+        drain=_seconds(problems, "deploy.drain", deploy.get("drain"), minimum=0),
+        stop_timeout=_seconds(problems, "deploy.stop_timeout", deploy.get("stop_timeout"), minimum=1),
+        request_timeout=_seconds(
+            problems, "deploy.request_timeout", deploy.get("request_timeout"), minimum=1
+        ),
     )
     problems.raise_any()
     return config
@@ -144,7 +155,14 @@ def to_mapping(config: AppConfig) -> dict[str, object]:
     return _set(
         build=build or None,
         processes=processes or None,
-        deploy=_set(release=config.release, port=config.port) or None,
+        deploy=_set(
+            release=config.release,
+            port=config.port,
+            drain=config.drain,
+            stop_timeout=config.stop_timeout,
+            request_timeout=config.request_timeout,
+        )
+        or None,
         healthcheck=healthcheck,
         volumes=dict(config.volumes) or None,
     )
@@ -169,6 +187,9 @@ def merge(explicit: AppConfig, file: AppConfig) -> AppConfig:
         healthcheck=_first(explicit.healthcheck, file.healthcheck),
         volumes={**file.volumes, **explicit.volumes},
         port=_first(explicit.port, file.port),
+        drain=_first(explicit.drain, file.drain),
+        stop_timeout=_first(explicit.stop_timeout, file.stop_timeout),
+        request_timeout=_first(explicit.request_timeout, file.request_timeout),
     )
 
 
@@ -377,6 +398,14 @@ def _port(problems: _Problems, value: object) -> int | None:
         problems.add("deploy.port", f"must be between 1 and 65535 (got {port})")
         return None
     return port
+
+
+def _seconds(problems: _Problems, key: str, value: object, *, minimum: int) -> int | None:
+    seconds = _integer(problems, key, value)
+    if seconds is not None and seconds < minimum:
+        problems.add(key, f"must be at least {minimum} seconds (got {seconds})")
+        return None
+    return seconds
 
 
 def _healthcheck(problems: _Problems, value: object) -> HealthCheck | None:

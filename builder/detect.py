@@ -11,12 +11,13 @@ import posixpath
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from packaging.utils import canonicalize_name
 
 from builder import config as appconfig
 from builder.frameworks import detect_web, looked_for
-from builder.packages import plan_install
+from builder.managers import plan_install
 from builder.plans import BuildPlan, Detection, FileTree, HealthCheck, Requirements, Resources
 from builder.processes import detect_workers, parse_procfile
 from builder.python_version import resolve_python_version
@@ -116,6 +117,7 @@ def plan_build(tree: FileTree, inputs: BuildInputs = BuildInputs()) -> BuildPlan
         healthcheck=config.healthcheck or HealthCheck(),
         volumes=dict(config.volumes),
         resources=_resources(config),
+        **_run_settings(config),
     )
 
 
@@ -203,6 +205,16 @@ def _resources(config: appconfig.AppConfig) -> dict[str, Resources]:
     }
 
 
+def _run_settings(config: appconfig.AppConfig) -> dict[str, Any]:
+    """What the scheduler reads from the settings as they are: replicas, drain and timeouts."""
+    return {
+        "replicas": {name: p.replicas for name, p in config.processes.items() if p.replicas is not None},
+        "drain": config.drain,
+        "stop_timeout": config.stop_timeout,
+        "request_timeout": config.request_timeout,
+    }
+
+
 def _source(name: str, explicit: appconfig.AppConfig) -> str:
     process = explicit.processes.get(name)
     return "the app's settings" if process is not None and process.command else CONFIG_FILE
@@ -247,6 +259,7 @@ def _own_dockerfile_plan(
         healthcheck=config.healthcheck or HealthCheck(),
         volumes=dict(config.volumes),
         resources=_resources(config),
+        **_run_settings(config),
     )
 
 

@@ -96,6 +96,10 @@ class BuildPlan:
     healthcheck: HealthCheck = HealthCheck()
     volumes: Mapping[str, str] = field(default_factory=dict)  # volume name → mount path
     resources: Mapping[str, Resources] = field(default_factory=dict)  # process type → limits
+    replicas: Mapping[str, int] = field(default_factory=dict)  # process type → replicas asked for
+    drain: int | None = None  # seconds; None: DOCKYARD_DRAIN_SECONDS
+    stop_timeout: int | None = None  # seconds; None: DOCKYARD_STOP_TIMEOUT
+    request_timeout: int | None = None  # seconds; None: no cap
 
 
 def plan_summary(plan: BuildPlan) -> dict[str, object]:
@@ -114,5 +118,9 @@ def plan_summary(plan: BuildPlan) -> dict[str, object]:
         "resources": {
             name: {"memory": limits.memory, "cpus": limits.cpus} for name, limits in plan.resources.items()
         },
+        "replicas": dict(plan.replicas),
+        "drain": plan.drain,
+        "stop_timeout": plan.stop_timeout,
+        "request_timeout": plan.request_timeout,
         "reasons": list(plan.reasons),
     }

@@ -17,13 +17,25 @@ from celery.signals import worker_process_init
 from core.db import dispose_engine
 from core.settings import Settings, get_settings
 
-RECONCILE_INTERVAL_SECONDS = 60.0
+STUCK_CHECK_SECONDS = 60.0
 
 
 def deploy_time_limits(settings: Settings) -> tuple[int, int]:
-    """(soft, hard) seconds for one deploy task: build, then start and health check, plus slack."""
-    soft = settings.build_timeout + settings.startup_timeout + 120
+    """(soft, hard) seconds for one deploy task: build, release command, health check, drain, plus slack."""
+    soft = (
+        settings.build_timeout
+        + settings.release_timeout
+        + settings.startup_timeout
+        + settings.drain_seconds
+        + settings.stop_timeout
+        + 120
+    )
     return soft, soft + 60
+
+
+def reconcile_queue(settings: Settings) -> str:
+    """The queue reconcile passes go to."""
+    return f"dockyard-{settings.instance}-reconcile"
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -32,6 +44,8 @@ def make_celery(settings: Settings) -> Celery:
     soft, hard = deploy_time_limits(settings)
     app.conf.update(
         task_default_queue=f"dockyard-{settings.instance}",
+        # Reconcile passes get their own worker: a queue full of builds must not delay healing.
+        task_routes={"api.tasks.reconcile": {"queue": reconcile_queue(settings)}},
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
@@ -45,7 +59,13 @@ def make_celery(settings: Settings) -> Celery:
         beat_schedule={
             "fail-stuck-deployments": {
                 "task": "api.tasks.fail_stuck_deployments",
-                "schedule": RECONCILE_INTERVAL_SECONDS,
+                "schedule": STUCK_CHECK_SECONDS,
+            },
+            "reconcile": {
+                "task": "api.tasks.reconcile",
+                "schedule": float(settings.reconcile_interval),
+                # A pass that waited longer than the interval is stale: the next one is already queued.
+                "options": {"expires": float(settings.reconcile_interval)},
             },
         },
     )

@@ -6,6 +6,8 @@ INSTANCE = "dockyard.instance"
 APP = "dockyard.app"
 SERVICE = "dockyard.service"
 RELEASE = "dockyard.release"
+REPLICA = "dockyard.replica"
+ONE_OFF = "dockyard.one_off"
 COMMIT = "dockyard.commit"
 BUILT_AT = "dockyard.built_at"
 

@@ -114,6 +114,8 @@ class App(Base):
     webhook_secret: Mapped[str] = mapped_column(Text)  # Fernet token
     # Explicit build and run settings, in dockyard.toml's shape; they win over the repository's file.
     config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Stopped apps keep their releases, volumes and settings, but run nothing.
+    stopped: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     services: Mapped[list[Service]] = relationship(back_populates="app", cascade="all, delete-orphan")
@@ -133,6 +135,8 @@ class Service(Base):
     name: Mapped[str] = mapped_column(String(40))
     command: Mapped[str | None] = mapped_column(Text)
     replicas: Mapped[int] = mapped_column(default=1)
+    memory: Mapped[str | None] = mapped_column(String(20))  # Docker's notation, "512m"; wins over the plan's
+    cpus: Mapped[float | None]
 
     app: Mapped[App] = relationship(back_populates="services")
 

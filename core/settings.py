@@ -46,6 +46,13 @@ class Settings(BaseSettings):
         512, description="CPU weight of builds; running apps have 1024, so they win when CPU is short."
     )
     startup_timeout: int = Field(60, description="Seconds a new release has to answer its health check.")
+    drain_seconds: int = Field(
+        30, description="Seconds old web containers keep serving open connections after traffic moved."
+    )
+    stop_timeout: int = Field(30, description="Seconds a process has to exit after SIGTERM before SIGKILL.")
+    release_timeout: int = Field(600, description="Seconds a release command (migrations) may run.")
+    keep_releases: int = Field(5, description="Release images kept per app for instant rollbacks.")
+    reconcile_interval: int = Field(15, description="Seconds between two reconcile passes.")
     instance: str = Field(
         "dockyard", description="Label value that scopes every Docker object Dockyard owns."
     )

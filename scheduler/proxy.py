@@ -22,6 +22,9 @@ from core.errors import TemporaryError
 # connections end on their own or after this delay.
 STREAM_CLOSE_DELAY = "8h"
 
+# How long a request keeps trying other upstreams, and how long a failed upstream is skipped.
+RETRY_FOR = "5s"
+
 # Seconds to wait before each attempt at an admin request.
 ADMIN_RETRY_DELAYS = (0.0, 0.1, 0.3)
 
@@ -59,19 +62,35 @@ def server_config(*, http_port: int) -> dict[str, Any]:
     }
 
 
-def app_route(*, route_id: str, hosts: list[str], upstream: str) -> dict[str, Any]:
-    """A terminal route sending requests for `hosts` to `upstream` ("host:port")."""
+def app_route(
+    *, route_id: str, hosts: list[str], upstreams: list[str], request_timeout: int | None = None
+) -> dict[str, Any]:
+    """A terminal route sending requests for `hosts` to `upstreams` ("host:port"), round robin.
+
+    A request that cannot reach one upstream (a replica restarting) is retried on the others for a few
+    seconds, and an upstream that fails is skipped for a while. `request_timeout` caps the seconds until a
+    response starts; by default nothing is capped, so long requests and WebSockets run as long as they need.
+    """
+    transport: dict[str, Any] = {"protocol": "http", "network_proxy": {"from": "none"}}
+    if request_timeout is not None:
+        transport["response_header_timeout"] = f"{request_timeout}s"
     return {
         "@id": route_id,
         "match": [{"host": hosts}],
         "handle": [
             {
                 "handler": "reverse_proxy",
-                "upstreams": [{"dial": upstream}],
+                "upstreams": [{"dial": upstream} for upstream in upstreams],
+                "load_balancing": {
+                    "selection_policy": {"policy": "round_robin"},
+                    "try_duration": RETRY_FOR,
+                    "try_interval": "250ms",
+                },
+                "health_checks": {"passive": {"fail_duration": RETRY_FOR}},
                 "stream_close_delay": STREAM_CLOSE_DELAY,
                 # Upstreams are addresses on our own networks: an HTTP(S)_PROXY in Caddy's environment
                 # (honoured by default) must not capture them.
-                "transport": {"protocol": "http", "network_proxy": {"from": "none"}},
+                "transport": transport,
             }
         ],
         "terminal": True,
@@ -96,6 +115,12 @@ class CaddyAdmin:
     def close(self) -> None:
         """Close the HTTP connection pool."""
         self.http.close()
+
+    def __enter__(self) -> CaddyAdmin:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
     def is_up(self) -> bool:
         """Whether the admin API answers."""

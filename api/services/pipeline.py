@@ -21,9 +21,12 @@ from docker.utils import parse_bytes
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.services import routing
 from api.services.apps import env_values, live_deployment
 from api.services.deployments import deployment_log, fail, finish
+from api.services.images import gc_images, kept_images
+from api.services.reconciler import deploy_lock_name
+from api.services.releases import plan_value, release_of, sync_services
+from api.services.rollout import Rollout, WebPolicy
 from builder import build, detect, source
 from builder.config import config_from_mapping
 from builder.detect import BuildInputs
@@ -35,7 +38,7 @@ from core.deploy_log import DeployLog
 from core.errors import DeployError, DockyardError
 from core.models import Deployment, DeploymentStatus, utcnow
 from core.settings import Settings
-from scheduler import desired, proxy
+from scheduler import proxy
 from scheduler.runtime.docker import DockerRuntime
 
 LOG_TAIL_IN_ERROR = 20
@@ -77,7 +80,7 @@ class Pipeline:
                 return  # finished already: a redelivered task does nothing
             app_id = deployment.app_id
         lock = self.redis.lock(
-            f"dockyard:{self.settings.instance}:deploy-lock:{app_id}",
+            deploy_lock_name(self.settings, app_id),
             timeout=self.settings.build_timeout + self.settings.startup_timeout + 300,
             blocking_timeout=self.settings.build_timeout + self.settings.startup_timeout + 300,
         )
@@ -119,7 +122,6 @@ class Pipeline:
             app_name, repo_url = app.name, app.repo_url
             want = deployment.commit or deployment.ref or app.branch
             env = env_values(self.settings, app)
-            volumes = {volume.name: volume.mount_path for volume in app.volumes}
             inputs = BuildInputs(
                 explicit=config_from_mapping(app.config or {}, source="app settings"),
                 python_env=env.get("PYTHON_VERSION"),
@@ -141,35 +143,32 @@ class Pipeline:
             deployment = _load(session, deployment_id)
             deployment.image, deployment.commit, deployment.plan = image, commit, plan
             deployment.status = DeploymentStatus.DEPLOYING.value
-
-        port, health_path, startup_timeout = _web_settings(plan, self.settings)
-        spec = desired.web_service(
-            instance=self.settings.instance,
-            app=app_name,
-            release=deployment_id,
-            image=image,
-            env=env,
-            volumes=volumes,
-            port=port,
+            session.flush()
+            release = release_of(self.settings, deployment.app, deployment)
+        policy = WebPolicy(
+            health_path=str(plan_value(plan, "healthcheck", {}).get("path") or "/"),
+            startup_timeout=int(
+                plan_value(plan, "healthcheck", {}).get("timeout") or self.settings.startup_timeout
+            ),
+            drain=int(plan_value(plan, "drain", self.settings.drain_seconds)),
+            request_timeout=plan_value(plan, "request_timeout", None),
         )
-        log.append(f"-----> Starting web ({spec.name})")
-        container_id = self.runtime.start(spec)
-        log.append(f"-----> Health check: waiting up to {startup_timeout} s for GET {health_path} below 500")
-        try:
-            upstream = self.runtime.wait_healthy(
-                container_id, port=spec.port, path=health_path, timeout=startup_timeout
-            )
+        rollout = Rollout(self.settings, self.runtime, self.proxy, log)
+        rollout.run(
+            release,
+            release_command=plan_value(plan, "release", None),
+            web=policy,
+            make_live=lambda: self._make_live(deployment_id, log),
+        )
+        with session_scope() as session:
+            keep = kept_images(session, _load(session, deployment_id).app, self.settings.keep_releases)
+        removed = gc_images(self.docker, self.settings, app_name, keep)
+        if removed:
             log.append(
-                f"-----> Switching traffic for {self.settings.app_host(app_name)} to release {deployment_id}"
+                f"-----> Removed {len(removed)} old image(s), keeping the last {self.settings.keep_releases}"
             )
-            self._switch(app_name, upstream)
-        except BaseException:
-            self.runtime.stop(container_id)
-            self.runtime.remove(container_id)
-            raise
-        retired = self.runtime.retire(app_name, keep_release=deployment_id)
-        log.append(f"-----> Retired {', '.join(retired) if retired else 'nothing (first release)'}")
 
+    def _make_live(self, deployment_id: int, log: DeployLog) -> None:
         with session_scope() as session:
             deployment = _load(session, deployment_id)
             for previous in session.scalars(
@@ -181,6 +180,8 @@ class Pipeline:
             ):
                 finish(previous, DeploymentStatus.SUPERSEDED, None)
             finish(deployment, DeploymentStatus.LIVE, None)
+            sync_services(session, deployment.app, deployment.plan)
+            app_name = deployment.app.name
         log.append(f"=====> Live at {self.settings.app_url(app_name)}")
 
     def _build(
@@ -240,10 +241,6 @@ class Pipeline:
             raise DeployError("nothing to redeploy: the app has no live release yet; deploy a commit first")
         return live.image, live.commit or "", dict(live.plan or {})
 
-    def _switch(self, app_name: str, upstream: str) -> None:
-        routing.ensure_server(self.proxy, self.settings)
-        routing.point_route(self.proxy, self.settings, app_name, upstream)
-
     def _fail(self, deployment_id: int, log: DeployLog, reason: str) -> None:
         with session_scope() as session:
             deployment = session.get(Deployment, deployment_id)
@@ -278,19 +275,6 @@ def fail_stuck(session: Session, settings: Settings, *, redis_client: redis.Redi
         log.end()
         failed.append(deployment.id)
     return failed
-
-
-def _web_settings(plan: dict[str, object], settings: Settings) -> tuple[int, str, int]:
-    """The web process's port, health check path and startup timeout the build plan asks for."""
-    port = plan.get("port")
-    health = plan.get("healthcheck")
-    path = health.get("path") if isinstance(health, dict) else None
-    timeout = health.get("timeout") if isinstance(health, dict) else None
-    return (
-        port if isinstance(port, int) else desired.WEB_PORT,
-        path if isinstance(path, str) else "/",
-        timeout if isinstance(timeout, int) else settings.startup_timeout,
-    )
 
 
 def _newer_deployment(session: Session, deployment: Deployment) -> Deployment | None:

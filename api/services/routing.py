@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import docker
-from sqlalchemy import select
+from typing import Any
 
-from core.db import session_scope
-from core.models import App, Deployment, DeploymentStatus
 from core.settings import Settings
-from scheduler import desired, proxy
-from scheduler.runtime.docker import DockerRuntime
+from scheduler import proxy
 
 
 def ensure_server(admin: proxy.CaddyAdmin, settings: Settings) -> None:
@@ -17,45 +13,36 @@ def ensure_server(admin: proxy.CaddyAdmin, settings: Settings) -> None:
     admin.ensure_server(settings.instance, proxy.server_config(http_port=settings.http_port))
 
 
-def point_route(admin: proxy.CaddyAdmin, settings: Settings, app_name: str, upstream: str) -> None:
-    """Send the app's host to `upstream`, creating or replacing its route."""
-    route = proxy.app_route(
+def app_route(
+    settings: Settings, app_name: str, upstreams: list[str], *, request_timeout: int | None = None
+) -> dict[str, Any]:
+    """The route that sends the app's host to `upstreams`."""
+    return proxy.app_route(
         route_id=proxy.route_id(settings.instance, app_name),
         hosts=[settings.app_host(app_name)],
-        upstream=upstream,
+        upstreams=upstreams,
+        request_timeout=request_timeout,
     )
-    admin.set_route(settings.instance, route)
 
 
-def restore_routes(settings: Settings) -> int:
-    """After a proxy or platform restart, point each live app at its running web container.
+def point_route(
+    admin: proxy.CaddyAdmin,
+    settings: Settings,
+    app_name: str,
+    upstreams: list[str],
+    *,
+    request_timeout: int | None = None,
+) -> None:
+    """Send the app's host to `upstreams`, creating or replacing its route."""
+    admin.set_route(
+        settings.instance, app_route(settings, app_name, upstreams, request_timeout=request_timeout)
+    )
 
-    Returns how many routes were set.
-    """
-    admin = proxy.CaddyAdmin(settings.caddy_admin)
-    client = docker.from_env()
-    runtime = DockerRuntime(client, settings.instance)
-    with session_scope() as session:
-        live = list(
-            session.execute(
-                select(App.name, Deployment.id)
-                .join(Deployment, Deployment.app_id == App.id)
-                .where(Deployment.status == DeploymentStatus.LIVE.value)
-            ).tuples()
-        )
-    restored = 0
-    try:
-        ensure_server(admin, settings)
-        for app_name, release in live:
-            running = [
-                container["name"]
-                for container in runtime.containers(app_name)
-                if container["service"] == desired.WEB and container["release"] == release
-            ]
-            if running:
-                point_route(admin, settings, app_name, runtime.upstream(running[0], desired.WEB_PORT))
-                restored += 1
-    finally:
-        client.close()
-        admin.close()
-    return restored
+
+def app_of_route(settings: Settings, route: dict[str, Any]) -> str | None:
+    """The app a route of this instance serves, from its `@id`; None for other routes (the 404 fallback)."""
+    prefix = proxy.route_id(settings.instance, "")
+    route_id = route.get("@id")
+    return (
+        route_id.removeprefix(prefix) if isinstance(route_id, str) and route_id.startswith(prefix) else None
+    )

@@ -1,4 +1,4 @@
-"""apps keep explicit build settings; deployments keep the build plan
+"""apps keep explicit build settings and can be stopped; deployments keep the build plan; process limits
 
 Revision ID: 0002
 Revises: 0001
@@ -19,6 +19,10 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("apps") as batch:
         batch.add_column(sa.Column("config", sa.JSON(), nullable=False, server_default="{}"))
+        batch.add_column(sa.Column("stopped", sa.Boolean(), nullable=False, server_default=sa.false()))
+    with op.batch_alter_table("services") as batch:
+        batch.add_column(sa.Column("memory", sa.String(length=20), nullable=True))
+        batch.add_column(sa.Column("cpus", sa.Float(), nullable=True))
     with op.batch_alter_table("deployments") as batch:
         batch.add_column(sa.Column("plan", sa.JSON(), nullable=True))
 
@@ -26,5 +30,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("deployments") as batch:
         batch.drop_column("plan")
+    with op.batch_alter_table("services") as batch:
+        batch.drop_column("cpus")
+        batch.drop_column("memory")
     with op.batch_alter_table("apps") as batch:
+        batch.drop_column("stopped")
         batch.drop_column("config")

@@ -19,7 +19,8 @@ from docker.models.containers import Container
 
 from core import labels
 from core.errors import DeployError, TemporaryError
-from scheduler.desired import WEB, ServiceSpec, app_network
+from scheduler.desired import WEB, Limits, ServiceSpec, app_network
+from scheduler.reconcile import Action, Observed, Start
 
 # How long one health probe may take; a slow answer is retried, not awaited.
 PROBE_TIMEOUT = 2.0
@@ -38,6 +39,17 @@ def _engine_errors(action: str) -> Iterator[None]:
     except requests.exceptions.RequestException as error:
         # docker-py lets the HTTP client's connection errors and timeouts through unwrapped.
         raise TemporaryError(f"{action}: the Docker engine did not answer ({error})") from error
+
+
+def _limits(limits: Limits) -> dict[str, Any]:
+    """docker-py's create() arguments for `limits`."""
+    options: dict[str, Any] = {}
+    if limits.memory is not None:
+        options["mem_limit"] = limits.memory
+        options["memswap_limit"] = limits.memory  # no swap beyond the limit: a leak fails fast
+    if limits.cpus is not None:
+        options["nano_cpus"] = int(limits.cpus * 1e9)
+    return options
 
 
 class DockerRuntime:
@@ -71,10 +83,85 @@ class DockerRuntime:
                 # An init as PID 1 forwards SIGTERM to the app (PID 1 ignores it otherwise) and reaps zombies.
                 init=True,
                 restart_policy={"Name": "unless-stopped"},
+                stop_timeout=spec.stop_timeout,
+                **_limits(spec.limits),
                 detach=True,
             )
             container.start()
             return str(container.id)
+
+    def run_once(self, spec: ServiceSpec, *, timeout: float) -> tuple[int, str]:
+        """Run `spec.command` to completion in a throwaway container; (exit code, its output).
+
+        Used for release commands and one-off commands: same image, env, volumes and network as the app.
+        """
+        with _engine_errors(f"running {spec.name}"):
+            self._ensure_network(spec.network, spec.app)
+            for volume, path in spec.volumes.items():
+                if self._ensure_volume(volume, spec.app):
+                    self._hand_to_image_user(spec, volume, path)
+            self._remove_stale(spec.name)
+            container = self.client.containers.create(
+                spec.image,
+                command=None if spec.command is None else ["/bin/sh", "-c", spec.command],
+                name=spec.name,
+                labels=spec.labels,
+                environment=spec.env,
+                volumes={name: {"bind": path, "mode": "rw"} for name, path in spec.volumes.items()},
+                network=spec.network,
+                init=True,
+                **_limits(spec.limits),
+                detach=True,
+            )
+            try:
+                container.start()
+                try:
+                    result = container.wait(timeout=timeout)
+                except requests.exceptions.ReadTimeout as error:
+                    container.kill()
+                    output = container.logs(stdout=True, stderr=True).decode("utf-8", errors="replace")
+                    raise DeployError(
+                        f"`{spec.command}` did not finish within {timeout:g} s; last output:\n"
+                        + "\n".join(output.rstrip().splitlines()[-20:])
+                    ) from error
+                output = container.logs(stdout=True, stderr=True).decode("utf-8", errors="replace")
+                return int(result.get("StatusCode", -1)), output
+            finally:
+                container.remove(force=True)
+
+    def observe(self) -> list[Observed]:
+        """Every container of this instance, as the reconciler sees it."""
+        with _engine_errors("listing containers"):
+            found = self._list(labels.owned(self.instance))
+        return [
+            Observed(
+                id=str(container.id),
+                name=str(container.name),
+                app=container.labels.get(labels.APP, ""),
+                service=container.labels.get(labels.SERVICE, ""),
+                release=int(container.labels.get(labels.RELEASE, "0") or 0),
+                state=str(container.attrs["State"]["Status"]),
+            )
+            for container in found
+            if container.labels.get(labels.SERVICE)  # one-off and helper containers are not services
+            and container.labels.get(labels.ONE_OFF) is None
+        ]
+
+    def apply(self, action: Action) -> None:
+        """Carry out one reconcile action."""
+        if isinstance(action, Start):
+            self.start(action.spec)
+        else:
+            self.stop(action.container.id, timeout=None)
+            self.remove(action.container.id)
+
+    def web_upstreams(self, app: str, release: int, port: int) -> list[str]:
+        """The "ip:port" of every running web container of `release`, by name."""
+        wanted = labels.owned(self.instance, app, service=WEB, release=str(release))
+        with _engine_errors(f"listing web containers of {app}"):
+            found = sorted(self._list(wanted), key=lambda c: str(c.name))
+        upstreams = [self._upstream_of(c, port) for c in found if c.status == "running"]
+        return [upstream for upstream in upstreams if upstream is not None]
 
     def _ensure_network(self, name: str, app: str) -> None:
         try:
@@ -206,12 +293,15 @@ class DockerRuntime:
 
     # --- stopping -------------------------------------------------------------------------------------
 
-    def stop(self, container_id: str, timeout: int = 10) -> None:
-        """Send SIGTERM, then SIGKILL after `timeout` seconds; a missing container is already stopped."""
+    def stop(self, container_id: str, timeout: int | None = 10) -> None:
+        """Send SIGTERM, then SIGKILL after `timeout` seconds (None: the container's own stop timeout)."""
         with _engine_errors(f"stopping {container_id}"):
             container = self._container_or_none(container_id)
             if container is not None:
-                container.stop(timeout=timeout)
+                if timeout is None:
+                    container.stop()
+                else:
+                    container.stop(timeout=timeout)
 
     def remove(self, container_id: str) -> None:
         """Remove the container (killing it if it still runs); a missing container is fine."""

@@ -144,10 +144,10 @@ def test_ensure_server_leaves_another_server_untouched(caddy: Caddy) -> None:
 def test_set_route_replaces_a_route_with_the_same_id(caddy: Caddy) -> None:
     caddy.admin.ensure_server(SERVER, server_config(http_port=caddy.http_port))
     rid = route_id("test", "blog")
-    first = app_route(route_id=rid, hosts=["blog.localhost"], upstream="127.0.0.1:9001")
-    second = app_route(route_id=rid, hosts=["blog.localhost"], upstream="127.0.0.1:9002")
+    first = app_route(route_id=rid, hosts=["blog.localhost"], upstreams=["127.0.0.1:9001"])
+    second = app_route(route_id=rid, hosts=["blog.localhost"], upstreams=["127.0.0.1:9002"])
     neighbour = app_route(
-        route_id=route_id("test", "shop"), hosts=["shop.localhost"], upstream="127.0.0.1:9003"
+        route_id=route_id("test", "shop"), hosts=["shop.localhost"], upstreams=["127.0.0.1:9003"]
     )
 
     caddy.admin.set_route(SERVER, first)
@@ -163,7 +163,7 @@ def test_a_route_sends_its_host_to_the_upstream_until_removed(
     address, seen = upstream
     caddy.admin.ensure_server(SERVER, server_config(http_port=caddy.http_port))
     rid = route_id("test", "blog")
-    caddy.admin.set_route(SERVER, app_route(route_id=rid, hosts=["blog.localhost"], upstream=address))
+    caddy.admin.set_route(SERVER, app_route(route_id=rid, hosts=["blog.localhost"], upstreams=[address]))
 
     routed = caddy.get("blog.localhost")
     unknown = caddy.get("nope.localhost")
@@ -195,7 +195,7 @@ def test_open_websockets_survive_a_deploy(caddy: Caddy) -> None:
         caddy.admin.ensure_server(SERVER, server_config(http_port=caddy.http_port))
         rid = route_id("test", "chat")
         caddy.admin.set_route(
-            SERVER, app_route(route_id=rid, hosts=["chat.localhost"], upstream=address(old))
+            SERVER, app_route(route_id=rid, hosts=["chat.localhost"], upstreams=[address(old)])
         )
 
         with open_websocket(caddy, "chat.localhost") as websocket:
@@ -205,12 +205,12 @@ def test_open_websockets_survive_a_deploy(caddy: Caddy) -> None:
             # A deploy switches the route to the new release (and another app's route appears): each is a
             # config reload, which without stream_close_delay closes every proxied WebSocket with 1001.
             caddy.admin.set_route(
-                SERVER, app_route(route_id=rid, hosts=["chat.localhost"], upstream=address(new))
+                SERVER, app_route(route_id=rid, hosts=["chat.localhost"], upstreams=[address(new)])
             )
             caddy.admin.set_route(
                 SERVER,
                 app_route(
-                    route_id=route_id("test", "other"), hosts=["other.localhost"], upstream="127.0.0.1:9"
+                    route_id=route_id("test", "other"), hosts=["other.localhost"], upstreams=["127.0.0.1:9"]
                 ),
             )
 

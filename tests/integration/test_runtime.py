@@ -258,7 +258,8 @@ def test_a_request_through_caddy_reaches_the_container(
     admin.ensure_server(instance, server_config(http_port=http_port))
 
     admin.set_route(
-        instance, app_route(route_id=route_id(instance, app), hosts=[f"{app}.localhost"], upstream=upstream)
+        instance,
+        app_route(route_id=route_id(instance, app), hosts=[f"{app}.localhost"], upstreams=[upstream]),
     )
     response = httpx.get(
         f"http://127.0.0.1:{http_port}/", headers={"Host": f"{app}.localhost"}, trust_env=False

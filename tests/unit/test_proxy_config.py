@@ -25,19 +25,39 @@ def test_server_config_is_plain_http_with_only_the_404_fallback() -> None:
     }
 
 
-def test_app_route_proxies_hosts_to_the_upstream_and_keeps_streams_open_across_changes() -> None:
-    assert app_route(route_id="dockyard-app-blog", hosts=["blog.localhost"], upstream="172.18.0.2:8000") == {
+def test_app_route_balances_upstreams_and_keeps_streams_open_across_changes() -> None:
+    assert app_route(
+        route_id="dockyard-app-blog",
+        hosts=["blog.localhost"],
+        upstreams=["172.18.0.2:8000", "172.18.0.3:8000"],
+    ) == {
         "@id": "dockyard-app-blog",
         "match": [{"host": ["blog.localhost"]}],
         "handle": [
             {
                 "handler": "reverse_proxy",
-                "upstreams": [{"dial": "172.18.0.2:8000"}],
+                "upstreams": [{"dial": "172.18.0.2:8000"}, {"dial": "172.18.0.3:8000"}],
+                "load_balancing": {
+                    "selection_policy": {"policy": "round_robin"},
+                    "try_duration": "5s",
+                    "try_interval": "250ms",
+                },
+                "health_checks": {"passive": {"fail_duration": "5s"}},
                 "stream_close_delay": "8h",
                 "transport": {"protocol": "http", "network_proxy": {"from": "none"}},
             }
         ],
         "terminal": True,
+    }
+
+
+def test_a_request_timeout_caps_only_the_wait_for_a_response() -> None:
+    route = app_route(route_id="r", hosts=["h"], upstreams=["u:1"], request_timeout=90)
+
+    assert route["handle"][0]["transport"] == {
+        "protocol": "http",
+        "network_proxy": {"from": "none"},
+        "response_header_timeout": "90s",
     }
 
 
