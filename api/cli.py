@@ -80,13 +80,17 @@ def server(
             typer.echo(f"-----> Started Caddy (admin {settings.caddy_admin}, apps on :{settings.http_port})")
             children.append(caddy)
         redis_client = redis.Redis.from_url(settings.redis_url)
-        with docker.from_env() as client, CaddyAdmin(settings.caddy_admin) as admin:
-            report = reconcile(
-                settings,
-                redis_client=redis_client,
-                runtime=DockerRuntime(client, settings.instance),
-                admin=admin,
-            )
+        client = docker.from_env()
+        try:
+            with CaddyAdmin(settings.caddy_admin) as admin:
+                report = reconcile(
+                    settings,
+                    redis_client=redis_client,
+                    runtime=DockerRuntime(client, settings.instance),
+                    admin=admin,
+                )
+        finally:
+            client.close()
         typer.echo(
             f"-----> Reconciled: {len(report.actions)} container change(s), {len(report.routes)} route(s) set"
             + "".join(f"\n       {error}" for error in report.errors)

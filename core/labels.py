@@ -8,6 +8,7 @@ SERVICE = "dockyard.service"
 RELEASE = "dockyard.release"
 REPLICA = "dockyard.replica"
 ONE_OFF = "dockyard.one_off"
+STOP_TIMEOUT = "dockyard.stop_timeout"
 COMMIT = "dockyard.commit"
 BUILT_AT = "dockyard.built_at"
 

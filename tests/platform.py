@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,16 @@ class Repo:
         return git(self.work, "rev-parse", "HEAD")
 
 
+def eventually(check: Callable[[], bool], timeout: float, interval: float = 0.25) -> bool:
+    """Whether `check` becomes true within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(interval)
+    return True
+
+
 @dataclass
 class Platform:
     """`dockyard server` running for real, with its own ports, data directory and INSTANCE."""
@@ -124,6 +135,10 @@ class Platform:
             "DOCKYARD_PUBLIC_URL": self.api,
             "DOCKYARD_BUILD_CA_BUNDLE": os.environ.get("DOCKYARD_BUILD_CA_BUNDLE", HOST_CA_BUNDLE),
             "DOCKYARD_STARTUP_TIMEOUT": "30",
+            # Short, so tests see old releases go and the loop heal within seconds.
+            "DOCKYARD_DRAIN_SECONDS": "1",
+            "DOCKYARD_STOP_TIMEOUT": "5",
+            "DOCKYARD_RECONCILE_INTERVAL": "3",
             **self.env,
         }
 

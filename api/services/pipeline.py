@@ -165,8 +165,9 @@ class Pipeline:
         removed = gc_images(self.docker, self.settings, app_name, keep)
         if removed:
             log.append(
-                f"-----> Removed {len(removed)} old image(s), keeping the last {self.settings.keep_releases}"
+                f"-----> Removed {len(removed)} old image(s); the last {self.settings.keep_releases} releases stay"
             )
+        log.append(f"=====> Live at {self.settings.app_url(app_name)}")
 
     def _make_live(self, deployment_id: int, log: DeployLog) -> None:
         with session_scope() as session:
@@ -181,8 +182,6 @@ class Pipeline:
                 finish(previous, DeploymentStatus.SUPERSEDED, None)
             finish(deployment, DeploymentStatus.LIVE, None)
             sync_services(session, deployment.app, deployment.plan)
-            app_name = deployment.app.name
-        log.append(f"=====> Live at {self.settings.app_url(app_name)}")
 
     def _build(
         self,

@@ -25,6 +25,7 @@ from scheduler.reconcile import Action, Observed, Start
 # How long one health probe may take; a slow answer is retried, not awaited.
 PROBE_TIMEOUT = 2.0
 PROBE_INTERVAL = 0.25
+DEFAULT_STOP_TIMEOUT = 10  # the engine's own default
 
 
 @contextmanager
@@ -76,14 +77,14 @@ class DockerRuntime:
                 # Procfile-style commands expect a shell (`$PORT`, `&&`); None keeps the image's CMD.
                 command=None if spec.command is None else ["/bin/sh", "-c", spec.command],
                 name=spec.name,
-                labels=spec.labels,
+                # docker-py's create() takes no stop timeout: a label keeps it for whoever stops the container.
+                labels={**spec.labels, labels.STOP_TIMEOUT: str(spec.stop_timeout)},
                 environment=spec.env,
                 volumes={name: {"bind": path, "mode": "rw"} for name, path in spec.volumes.items()},
                 network=spec.network,
                 # An init as PID 1 forwards SIGTERM to the app (PID 1 ignores it otherwise) and reaps zombies.
                 init=True,
                 restart_policy={"Name": "unless-stopped"},
-                stop_timeout=spec.stop_timeout,
                 **_limits(spec.limits),
                 detach=True,
             )
@@ -294,14 +295,13 @@ class DockerRuntime:
     # --- stopping -------------------------------------------------------------------------------------
 
     def stop(self, container_id: str, timeout: int | None = 10) -> None:
-        """Send SIGTERM, then SIGKILL after `timeout` seconds (None: the container's own stop timeout)."""
+        """Send SIGTERM, then SIGKILL after `timeout` seconds (None: the stop timeout its spec asked for)."""
         with _engine_errors(f"stopping {container_id}"):
             container = self._container_or_none(container_id)
             if container is not None:
                 if timeout is None:
-                    container.stop()
-                else:
-                    container.stop(timeout=timeout)
+                    timeout = int(container.labels.get(labels.STOP_TIMEOUT, DEFAULT_STOP_TIMEOUT))
+                container.stop(timeout=timeout)
 
     def remove(self, container_id: str) -> None:
         """Remove the container (killing it if it still runs); a missing container is fine."""
@@ -309,18 +309,6 @@ class DockerRuntime:
             container = self._container_or_none(container_id)
             if container is not None:
                 container.remove(force=True)
-
-    def retire(self, app: str, *, keep_release: int, timeout: int = 10) -> list[str]:
-        """Stop and remove `app`'s web containers of every release but `keep_release`; their names."""
-        retired = []
-        with _engine_errors(f"retiring old releases of {app}"):
-            for container in self._list(labels.owned(self.instance, app, service=WEB)):
-                if container.labels.get(labels.RELEASE) == str(keep_release):
-                    continue
-                container.stop(timeout=timeout)
-                container.remove(force=True)
-                retired.append(str(container.name))
-        return sorted(retired)
 
     def remove_app(self, app: str) -> None:
         """Remove all of an app's containers and its network; volumes stay (they hold the app's data)."""

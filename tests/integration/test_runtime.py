@@ -7,6 +7,7 @@ import socket
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import docker
@@ -18,6 +19,7 @@ from core.errors import DeployError, TemporaryError
 from scheduler.caddy import start_caddy
 from scheduler.desired import ServiceSpec, web_service
 from scheduler.proxy import CaddyAdmin, app_route, route_id, server_config
+from scheduler.reconcile import Remove
 from scheduler.runtime.docker import DockerRuntime
 
 pytestmark = pytest.mark.integration
@@ -85,7 +87,7 @@ def test_a_started_container_answers_on_its_upstream(
         {"name": spec.name, "service": "web", "release": 1, "status": "running"}
     ]
     container = docker_client.containers.get(container_id)
-    assert container.labels == spec.labels
+    assert container.labels == {**spec.labels, labels.STOP_TIMEOUT: "30"}
     assert container.attrs["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped"
     assert not container.attrs["HostConfig"]["PortBindings"]  # reachable only through the proxy
     assert {"GREETING=hi", "PORT=8000"} <= set(container.attrs["Config"]["Env"])
@@ -150,22 +152,36 @@ def test_start_refuses_to_replace_a_container_it_does_not_own(
         foreign.remove(force=True)
 
 
-def test_retire_removes_other_releases_only(
+def test_observe_reads_the_labels_and_a_remove_action_stops_gracefully(
     runtime: DockerRuntime, instance: str, app: str, image: str
 ) -> None:
-    specs = [spec_for(instance, app, image, release=release) for release in (1, 2, 3)]
-    neighbour = spec_for(instance, f"{app}x", image, release=1)
-    for spec in [*specs, neighbour]:
+    specs = [spec_for(instance, app, image, release=release) for release in (1, 2)]
+    for spec in specs:
         runtime.start(spec)
+
+    seen = sorted((c for c in runtime.observe() if c.app == app), key=lambda c: c.release)
+    assert [(c.name, c.service, c.release, c.state) for c in seen] == [
+        (specs[0].name, "web", 1, "running"),
+        (specs[1].name, "web", 2, "running"),
+    ]
     started = time.monotonic()
+    runtime.apply(Remove(seen[0], "release 1 is no longer live"))
 
-    retired = runtime.retire(app, keep_release=3)
-
-    # The init forwards SIGTERM, so retiring does not wait out the stop timeout.
+    # The init forwards SIGTERM, so the stop does not wait out the stop timeout.
     assert time.monotonic() - started < 8
-    assert retired == [specs[0].name, specs[1].name]
-    assert [row["release"] for row in runtime.containers(app)] == [3]
-    assert [row["name"] for row in runtime.containers(f"{app}x")] == [neighbour.name]
+    assert [c.name for c in runtime.observe() if c.app == app] == [specs[1].name]
+
+
+def test_run_once_gives_the_exit_code_and_output_and_leaves_nothing(
+    runtime: DockerRuntime, instance: str, app: str, image: str
+) -> None:
+    spec = replace(
+        spec_for(instance, app, image, command="echo migrating $GREETING; exit 3"),
+        labels={**labels.owned(instance, app), labels.ONE_OFF: "release"},
+    )
+
+    assert runtime.run_once(spec, timeout=30) == (3, "migrating hi\n")
+    assert runtime.containers(app) == []
 
 
 def test_remove_app_keeps_its_volumes(
@@ -221,7 +237,8 @@ def test_a_new_volume_is_writable_by_a_non_root_app_and_outlives_its_release(
 
     second = runtime.start(spec_for(instance, app, non_root_image, release=2))
     runtime.wait_healthy(second, port=8000, timeout=30)
-    runtime.retire(app, keep_release=2)
+    runtime.stop(first)
+    runtime.remove(first)
 
     exit_code, output = docker_client.containers.get(second).exec_run(["cat", "/data/upload.txt"])
     assert (exit_code, output) == (0, b"kept\n")

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from core import labels
-from tests.platform import Platform, Repo, fastapi_app
+from tests.platform import Platform, Repo, eventually, fastapi_app
 
 APP = "hello"
 
@@ -104,7 +104,7 @@ def test_a_second_commit_replaces_the_first(
 
     assert deployment["status"] == "live"
     assert platform.get_app_page(APP).json()["version"] == "v2"
-    assert web_containers(docker_client, instance) == [str(deployment["id"])]
+    assert eventually(lambda: web_containers(docker_client, instance) == [str(deployment["id"])], timeout=20)
     assert platform.deployment(APP, previous)["status"] == "superseded"
     assert "Using cache" in platform.logs(APP, deployment["id"]), "the dependency layer should be cached"
 
