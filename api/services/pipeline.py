@@ -165,7 +165,8 @@ class Pipeline:
         removed = gc_images(self.docker, self.settings, app_name, keep)
         if removed:
             log.append(
-                f"-----> Removed {len(removed)} old image(s); the last {self.settings.keep_releases} releases stay"
+                f"-----> Removed {len(removed)} old image(s); "
+                f"the last {self.settings.keep_releases} releases stay"
             )
         log.append(f"=====> Live at {self.settings.app_url(app_name)}")
 

@@ -77,7 +77,7 @@ class DockerRuntime:
                 # Procfile-style commands expect a shell (`$PORT`, `&&`); None keeps the image's CMD.
                 command=None if spec.command is None else ["/bin/sh", "-c", spec.command],
                 name=spec.name,
-                # docker-py's create() takes no stop timeout: a label keeps it for whoever stops the container.
+                # docker-py's create() takes no stop timeout: a label keeps it for whoever stops it.
                 labels={**spec.labels, labels.STOP_TIMEOUT: str(spec.stop_timeout)},
                 environment=spec.env,
                 volumes={name: {"bind": path, "mode": "rw"} for name, path in spec.volumes.items()},
