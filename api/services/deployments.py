@@ -18,6 +18,22 @@ class Trigger:
     PUSH = "push"
     API = "api"
     CONFIG = "config"
+    ROLLBACK = "rollback"
+    RESTART = "restart"
+
+
+def request_rollback(session: Session, *, app: App, target: Deployment) -> Deployment:
+    """Queue a release of `target`'s image and plan with the app's current config: an instant rollback."""
+    deployment = Deployment(
+        app_id=app.id,
+        trigger=Trigger.ROLLBACK,
+        ref=target.ref,
+        commit=target.commit,
+        source_deployment_id=target.id,
+    )
+    session.add(deployment)
+    session.flush()
+    return deployment
 
 
 def request_deployment(
@@ -30,11 +46,13 @@ def request_deployment(
     return deployment
 
 
-def request_rollout(session: Session, *, app: App, live: Deployment) -> Deployment:
-    """Queue a release of the live image with the app's current config: no rebuild."""
+def request_rollout(
+    session: Session, *, app: App, live: Deployment, trigger: str = Trigger.CONFIG
+) -> Deployment:
+    """Queue a release of the live image with the app's current config (or a restart): no rebuild."""
     deployment = Deployment(
         app_id=app.id,
-        trigger=Trigger.CONFIG,
+        trigger=trigger,
         ref=live.ref,
         commit=live.commit,
         source_deployment_id=live.id,

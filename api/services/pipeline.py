@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.services.apps import env_values, live_deployment
-from api.services.deployments import deployment_log, fail, finish
+from api.services.deployments import Trigger, deployment_log, fail, finish
 from api.services.images import gc_images, kept_images
 from api.services.reconciler import deploy_lock_name
 from api.services.releases import plan_value, release_of, sync_services
@@ -119,6 +119,8 @@ class Pipeline:
             deployment = _load(session, deployment_id)
             app = deployment.app
             source_image = self._source_image(session, deployment)
+            # Like Heroku: builds and config changes run the release command; rollbacks and restarts do not.
+            runs_release = deployment.trigger not in (Trigger.ROLLBACK, Trigger.RESTART)
             app_name, repo_url = app.name, app.repo_url
             want = deployment.commit or deployment.ref or app.branch
             env = env_values(self.settings, app)
@@ -137,7 +139,7 @@ class Pipeline:
             )
         else:
             image, commit, plan = source_image
-            log.append(f"-----> Reusing image {image} (no rebuild: only configuration changed)")
+            log.append(f"-----> Reusing image {image} of commit {commit[:12]} (no rebuild)")
 
         with session_scope() as session:
             deployment = _load(session, deployment_id)
@@ -156,7 +158,7 @@ class Pipeline:
         rollout = Rollout(self.settings, self.runtime, self.proxy, log)
         rollout.run(
             release,
-            release_command=plan_value(plan, "release", None),
+            release_command=plan_value(plan, "release", None) if runs_release else None,
             web=policy,
             make_live=lambda: self._make_live(deployment_id, log),
         )
@@ -233,9 +235,23 @@ class Pipeline:
     def _source_image(
         self, session: Session, deployment: Deployment
     ) -> tuple[str, str, dict[str, object]] | None:
-        """For a config rollout, the live release's image, commit and plan (resolved now, not when queued)."""
+        """The image, commit and plan a release without a build reuses, or None for a build.
+
+        A rollback reuses its target's; a config rollout or restart the live release's, resolved now (not when
+        it was queued), so that it never undoes a deployment that went live meanwhile.
+        """
         if deployment.source_deployment_id is None:
             return None
+        if deployment.trigger == Trigger.ROLLBACK:
+            target = session.get(Deployment, deployment.source_deployment_id)
+            if target is None or target.image is None:
+                raise DeployError("the release to roll back to no longer exists; deploy its commit instead")
+            if not self.runtime.has_image(target.image):
+                raise DeployError(
+                    f"the image of release {target.id} was garbage-collected (only the last "
+                    f"{self.settings.keep_releases} are kept); deploy commit {target.commit} instead"
+                )
+            return target.image, target.commit or "", dict(target.plan or {})
         live = live_deployment(session, deployment.app)
         if live is None or live.image is None:
             raise DeployError("nothing to redeploy: the app has no live release yet; deploy a commit first")

@@ -156,6 +156,15 @@ class DockerRuntime:
             self.stop(action.container.id, timeout=None)
             self.remove(action.container.id)
 
+    def has_image(self, image: str) -> bool:
+        """Whether the engine still has `image`."""
+        with _engine_errors(f"inspecting image {image}"):
+            try:
+                self.client.images.get(image)
+            except docker.errors.ImageNotFound:
+                return False
+        return True
+
     def web_upstreams(self, app: str, release: int, port: int) -> list[str]:
         """The "ip:port" of every running web container of `release`, by name."""
         wanted = labels.owned(self.instance, app, service=WEB, release=str(release))
