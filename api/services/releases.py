@@ -34,6 +34,7 @@ def release_of(settings: Settings, app: App, deployment: Deployment) -> Release:
     processes = plan_processes(plan)
     services = {service.name: service for service in app.services}
     resources = plan_value(plan, "resources", {})
+    asked = plan_value(plan, "replicas", {})
     return Release(
         instance=settings.instance,
         app=app.name,
@@ -42,8 +43,16 @@ def release_of(settings: Settings, app: App, deployment: Deployment) -> Release:
         processes=processes,
         env=env_values(settings, app),
         port=int(plan_value(plan, "port", WEB_PORT)),
-        volumes={volume.name: volume.mount_path for volume in app.volumes},
-        scale={name: services[name].replicas if name in services else 1 for name in processes},
+        # dockyard.toml's [volumes], then those added through the API (which win on a name clash).
+        volumes={
+            **plan_value(plan, "volumes", {}),
+            **{volume.name: volume.mount_path for volume in app.volumes},
+        },
+        # The scale set through the API; a process type new in this release starts as its settings ask.
+        scale={
+            name: services[name].replicas if name in services else int(asked.get(name, 1))
+            for name in processes
+        },
         limits={name: _limits(services.get(name), resources.get(name)) for name in processes},
         stop_timeout=int(plan_value(plan, "stop_timeout", settings.stop_timeout)),
     )

@@ -313,3 +313,17 @@ def test_an_explicit_healthcheck_replaces_the_files_whole() -> None:
 def test_merging_nothing_changes_nothing() -> None:
     assert merge(AppConfig(), FULL_CONFIG) == FULL_CONFIG
     assert merge(FULL_CONFIG, AppConfig()) == FULL_CONFIG
+
+
+def test_deploy_timing_settings_are_read_checked_and_merged() -> None:
+    config = parse_config("[deploy]\ndrain = 0\nstop_timeout = 45\nrequest_timeout = 300\n")
+
+    assert (config.drain, config.stop_timeout, config.request_timeout) == (0, 45, 300)
+    assert merge(AppConfig(drain=5), config).drain == 5
+    assert to_mapping(config) == {"deploy": {"drain": 0, "stop_timeout": 45, "request_timeout": 300}}
+    with pytest.raises(ConfigError) as raised:
+        parse_config('[deploy]\ndrain = -1\nstop_timeout = 0\nrequest_timeout = "5m"\n')
+    assert raised.value.detail == (
+        "dockyard.toml: deploy.drain: must be at least 0 seconds (got -1); "
+        "deploy.stop_timeout: must be at least 1 seconds (got 0); deploy.request_timeout: must be an integer"
+    )
