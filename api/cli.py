@@ -57,7 +57,7 @@ def server(
     import redis
     import uvicorn
 
-    from api.services.events import debounced, watch_engine_events
+    from api.services.events import DEBOUNCE_SECONDS, debounced, watch_engine_events
     from api.services.preflight import check_dependencies
     from api.services.reconciler import reconcile
     from api.tasks import reconcile as reconcile_task
@@ -122,7 +122,9 @@ def server(
             )
         )
         children.append(subprocess.Popen([*celery, "beat", "--loglevel=INFO"]))
-        trigger = debounced(settings, redis_client, reconcile_task.delay)
+        trigger = debounced(
+            settings, redis_client, lambda: reconcile_task.apply_async(countdown=DEBOUNCE_SECONDS)
+        )
         threading.Thread(
             target=watch_engine_events,
             args=(settings, trigger, stop_watching),

@@ -22,7 +22,7 @@ from core.errors import TemporaryError
 # connections end on their own or after this delay.
 STREAM_CLOSE_DELAY = "8h"
 
-# How long a request keeps trying other upstreams, and how long a failed upstream is skipped.
+# How long a request that cannot reach an upstream keeps trying.
 RETRY_FOR = "5s"
 
 # Seconds to wait before each attempt at an admin request.
@@ -67,8 +67,9 @@ def app_route(
 ) -> dict[str, Any]:
     """A terminal route sending requests for `hosts` to `upstreams` ("host:port"), round robin.
 
-    A request that cannot reach one upstream (a replica restarting) is retried on the others for a few
-    seconds, and an upstream that fails is skipped for a while. `request_timeout` caps the seconds until a
+    A request that cannot reach an upstream (a replica restarting) is retried, on the others first, for a
+    few seconds. No passive health check: with one replica it would turn a restart's blip into seconds of
+    errors. `request_timeout` caps the seconds until a
     response starts; by default nothing is capped, so long requests and WebSockets run as long as they need.
     """
     transport: dict[str, Any] = {"protocol": "http", "network_proxy": {"from": "none"}}
@@ -86,7 +87,6 @@ def app_route(
                     "try_duration": RETRY_FOR,
                     "try_interval": "250ms",
                 },
-                "health_checks": {"passive": {"fail_duration": RETRY_FOR}},
                 "stream_close_delay": STREAM_CLOSE_DELAY,
                 # Upstreams are addresses on our own networks: an HTTP(S)_PROXY in Caddy's environment
                 # (honoured by default) must not capture them.

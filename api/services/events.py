@@ -47,7 +47,10 @@ def watch_engine_events(settings: Settings, trigger: Callable[[], None], stop: t
 
 
 def debounced(settings: Settings, redis_client: redis.Redis, send: Callable[[], None]) -> Callable[[], None]:
-    """`send` at most once a second across every process of this instance (a deploy fires many events)."""
+    """`send` at most once a second across every process of this instance (a deploy fires many events).
+
+    `send` should run its pass a second later, so that the pass sees the end of a burst, not its start.
+    """
     key = f"dockyard:{settings.instance}:reconcile-requested"
 
     def trigger() -> None:

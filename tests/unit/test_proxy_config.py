@@ -42,7 +42,6 @@ def test_app_route_balances_upstreams_and_keeps_streams_open_across_changes() ->
                     "try_duration": "5s",
                     "try_interval": "250ms",
                 },
-                "health_checks": {"passive": {"fail_duration": "5s"}},
                 "stream_close_delay": "8h",
                 "transport": {"protocol": "http", "network_proxy": {"from": "none"}},
             }
