@@ -187,10 +187,15 @@ def _detection(
 def _servers_to_add(
     processes: dict[str, str | None], detection: Detection | None, requirements: Requirements
 ) -> tuple[str, ...]:
-    """The servers the commands start that the app does not install itself."""
-    wanted = list(detection.extra_packages) if detection and processes.get(WEB) == detection.command else []
+    """The servers the commands start that the app does not install itself.
+
+    For the detected web command, detection knows (a server may come with another package's extra); for
+    commands from a Procfile or the settings, a known server that is not a dependency is added.
+    """
+    detected = detection.command if detection else None
+    wanted = list(detection.extra_packages) if detection and processes.get(WEB) == detected else []
     for command in processes.values():
-        first = (command or "").split(maxsplit=1)[0] if command else ""
+        first = command.split(maxsplit=1)[0] if command and command != detected else ""
         server = SERVERS.get(first)
         if server and canonicalize_name(server) not in requirements and server not in wanted:
             wanted.append(server)

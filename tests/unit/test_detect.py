@@ -267,3 +267,17 @@ def test_a_broken_detection_does_not_matter_when_the_procfile_names_web() -> Non
     assert any(reason.startswith("framework detection skipped (") for reason in plan.reasons)
     with pytest.raises(BuildError, match=r"found manage\.py"):
         plan_build({k: v for k, v in tree.items() if k != "Procfile"})
+
+
+def test_a_server_that_comes_with_an_extra_is_not_installed_again() -> None:
+    tree = {
+        "requirements.txt": "django\nchannels[daphne]\n",
+        "manage.py": "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'chat.settings')\n",
+        "chat/settings.py": "ASGI_APPLICATION = 'chat.asgi.application'\n",
+        "chat/asgi.py": "application = ProtocolTypeRouter({})\n",
+    }
+
+    plan = plan_build(tree)
+
+    assert plan.processes == {"web": "daphne -b 0.0.0.0 -p $PORT chat.asgi:application"}
+    assert plan.extra_packages == ()
