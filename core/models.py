@@ -8,8 +8,10 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     MetaData,
     String,
@@ -116,6 +118,10 @@ class App(Base):
     config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Stopped apps keep their releases, volumes and settings, but run nothing.
     stopped: Mapped[bool] = mapped_column(default=False)
+    # GitHub's id of the Dockyard GitHub App installation that sees the repository: builds clone with
+    # its short-lived tokens and report statuses. Without it, the app uses its own webhook secret and
+    # clones public or file URLs. GitHub's id, not a foreign key: an uninstall must not touch the app.
+    github_installation_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     services: Mapped[list[Service]] = relationship(back_populates="app", cascade="all, delete-orphan")
@@ -136,7 +142,7 @@ class Service(Base):
     command: Mapped[str | None] = mapped_column(Text)
     replicas: Mapped[int] = mapped_column(default=1)
     memory: Mapped[str | None] = mapped_column(String(20))  # Docker's notation, "512m"; wins over the plan's
-    cpus: Mapped[float | None]
+    cpus: Mapped[float | None] = mapped_column(Float)
 
     app: Mapped[App] = relationship(back_populates="services")
 
@@ -207,3 +213,34 @@ class WebhookDelivery(Base):
     decision: Mapped[str] = mapped_column(Text)
     deployment_id: Mapped[int | None] = mapped_column(ForeignKey("deployments.id", ondelete="SET NULL"))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class GitHubApp(Base):
+    """The GitHub App registered for this Dockyard (one row); its credentials are encrypted at rest."""
+
+    __tablename__ = "github_apps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    app_id: Mapped[int] = mapped_column(BigInteger, unique=True)  # GitHub's id, the JWT's issuer
+    slug: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(100))
+    html_url: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(100))
+    client_secret: Mapped[str] = mapped_column(Text)  # Fernet token
+    private_key: Mapped[str] = mapped_column(Text)  # Fernet token of the PEM
+    webhook_secret: Mapped[str] = mapped_column(Text)  # Fernet token
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class GitHubInstallation(Base):
+    """An account (user or organization) that installed the GitHub App, as GitHub last listed it."""
+
+    __tablename__ = "github_installations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    installation_id: Mapped[int] = mapped_column(BigInteger, unique=True)  # GitHub's id
+    account_login: Mapped[str] = mapped_column(String(100))
+    account_type: Mapped[str] = mapped_column(String(20))  # User, Organization or Enterprise
+    repository_selection: Mapped[str] = mapped_column(String(20))  # all or selected
+    suspended_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -28,6 +28,13 @@ class Settings(BaseSettings):
         None, description="Encrypts stored secrets; generated once into the data directory when unset."
     )
     public_url: str = Field("http://localhost:8000", description="Where users and GitHub reach the API.")
+    github_api_url: str = Field(
+        "https://api.github.com",
+        description="GitHub's REST API (GitHub Enterprise Server: https://HOST/api/v3).",
+    )
+    github_url: str = Field(
+        "https://github.com", description="GitHub's web address, where apps are registered and installed."
+    )
     apps_domain: str = Field("localhost", description="Apps are served at <name>.<apps_domain>.")
     http_port: int = Field(8080, description="Port the proxy listens on for app traffic.")
     caddy_admin: str = Field("127.0.0.1:2019", description="Address of Caddy's admin API.")

@@ -21,6 +21,8 @@ TABLES = {
     "apps",
     "deployments",
     "env_vars",
+    "github_apps",
+    "github_installations",
     "services",
     "users",
     "volumes",
