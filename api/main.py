@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api import problems
-from api.routes import apps, deployments, webhooks
+from api.routes import apps, deployments, operations, webhooks
 
 app = FastAPI(
     title="Dockyard",
@@ -15,6 +15,7 @@ app = FastAPI(
 problems.install(app)
 app.include_router(apps.router)
 app.include_router(deployments.router)
+app.include_router(operations.router)
 app.include_router(webhooks.router)
 
 

@@ -40,6 +40,7 @@ class AppPublic(BaseModel):
     webhook_url: str = Field(description="Point the GitHub repository's push webhook here.")
     live_deployment: LiveRelease | None
     config: dict[str, Any] = Field(description=CONFIG_DESCRIPTION)
+    stopped: bool = Field(False, description="A stopped app keeps its releases and data but runs nothing.")
     created_at: datetime
 
 
@@ -112,3 +113,31 @@ class WebhookAnswer(BaseModel):
     event: str
     delivery: str
     results: list[WebhookResult]
+
+
+class ProcessLimits(BaseModel):
+    memory: str | None = Field(
+        None, description="Docker's notation (512m, 1g); null: the plan's, else unlimited.", examples=["512m"]
+    )
+    cpus: float | None = Field(None, description="CPUs, e.g. 0.5; null: the plan's, else unlimited.")
+
+
+class RolloutAccepted(BaseModel):
+    deployment: int | None = Field(description="The deployment rolling the change out, if the app is live.")
+
+
+class RollbackRequest(BaseModel):
+    deployment: int | None = Field(
+        None,
+        description="The deployment to return to; default: the newest earlier release whose image is kept.",
+    )
+
+
+class RunRequest(BaseModel):
+    command: str = Field(examples=["python manage.py shell -c 'print(1)'"])
+    timeout: int = Field(600, ge=1, le=3600, description="Seconds before the command is killed.")
+
+
+class RunResult(BaseModel):
+    exit_code: int
+    output: str = Field(description="What the command wrote to stdout and stderr.")

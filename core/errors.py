@@ -58,6 +58,13 @@ class Unauthorized(DockyardError):
     title = "Unauthorized"
 
 
+class TimedOut(DockyardError):
+    """Something the user started ran past its time limit (a one-off command, a release command)."""
+
+    status = 504
+    title = "Timed out"
+
+
 class TemporaryError(DockyardError):
     """Worth retrying later: an engine or proxy did not answer."""
 

@@ -43,14 +43,18 @@ def app_public(session: Session, settings: Settings, app: App) -> AppPublic:
         webhook_url=f"{settings.public_url.rstrip('/')}/webhooks/github",
         live_deployment=LiveRelease(id=live.id, commit=live.commit) if live else None,
         config=app.config or {},
+        stopped=app.stopped,
         created_at=app.created_at,
     )
 
 
 def _roll_out(session: Session, app: App) -> int | None:
-    """Release the live image again with the new config; None when nothing is live yet."""
+    """Release the live image again with the new config; None when nothing is live yet or the app is stopped.
+
+    A stopped app picks the change up when it starts: its containers are created from the current config.
+    """
     live = app_service.live_deployment(session, app)
-    if live is None:
+    if live is None or app.stopped:
         return None
     deployment = request_rollout(session, app=app, live=live)
     session.commit()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,28 +17,15 @@ import requests.exceptions
 from docker.models.containers import Container
 
 from core import labels
-from core.errors import DeployError, TemporaryError
+from core.errors import DeployError, TimedOut
 from scheduler.desired import WEB, Limits, ServiceSpec, app_network
 from scheduler.reconcile import Action, Observed, Start
+from scheduler.runtime.errors import engine_errors
 
 # How long one health probe may take; a slow answer is retried, not awaited.
 PROBE_TIMEOUT = 2.0
 PROBE_INTERVAL = 0.25
 DEFAULT_STOP_TIMEOUT = 10  # the engine's own default
-
-
-@contextmanager
-def _engine_errors(action: str) -> Iterator[None]:
-    """Translate docker-py errors into Dockyard's: an unreachable engine is temporary, a refusal is not."""
-    try:
-        yield
-    except docker.errors.ImageNotFound as error:
-        raise DeployError(f"{action}: image not found on this engine ({error.explanation})") from error
-    except docker.errors.APIError as error:
-        raise DeployError(f"{action}: {error.explanation or error}") from error
-    except requests.exceptions.RequestException as error:
-        # docker-py lets the HTTP client's connection errors and timeouts through unwrapped.
-        raise TemporaryError(f"{action}: the Docker engine did not answer ({error})") from error
 
 
 def _limits(limits: Limits) -> dict[str, Any]:
@@ -64,7 +50,7 @@ class DockerRuntime:
 
     def start(self, spec: ServiceSpec) -> str:
         """Create and start the container for `spec` (replacing a stale one of the same name); its id."""
-        with _engine_errors(f"starting {spec.name}"):
+        with engine_errors(f"starting {spec.name}"):
             self._ensure_network(spec.network, spec.app)
             for volume, path in spec.volumes.items():
                 if self._ensure_volume(volume, spec.app):
@@ -96,7 +82,7 @@ class DockerRuntime:
 
         Used for release commands and one-off commands: same image, env, volumes and network as the app.
         """
-        with _engine_errors(f"running {spec.name}"):
+        with engine_errors(f"running {spec.name}"):
             self._ensure_network(spec.network, spec.app)
             for volume, path in spec.volumes.items():
                 if self._ensure_volume(volume, spec.app):
@@ -121,8 +107,8 @@ class DockerRuntime:
                 except requests.exceptions.ReadTimeout as error:
                     container.kill()
                     output = container.logs(stdout=True, stderr=True).decode("utf-8", errors="replace")
-                    raise DeployError(
-                        f"`{spec.command}` did not finish within {timeout:g} s; last output:\n"
+                    raise TimedOut(
+                        f"`{spec.command}` ran past {timeout:g} s and was stopped; last output:\n"
                         + "\n".join(output.rstrip().splitlines()[-20:])
                     ) from error
                 output = container.logs(stdout=True, stderr=True).decode("utf-8", errors="replace")
@@ -132,7 +118,7 @@ class DockerRuntime:
 
     def observe(self) -> list[Observed]:
         """Every container of this instance, as the reconciler sees it."""
-        with _engine_errors("listing containers"):
+        with engine_errors("listing containers"):
             found = self._list(labels.owned(self.instance))
         return [
             Observed(
@@ -158,7 +144,7 @@ class DockerRuntime:
 
     def has_image(self, image: str) -> bool:
         """Whether the engine still has `image`."""
-        with _engine_errors(f"inspecting image {image}"):
+        with engine_errors(f"inspecting image {image}"):
             try:
                 self.client.images.get(image)
             except docker.errors.ImageNotFound:
@@ -168,7 +154,7 @@ class DockerRuntime:
     def web_upstreams(self, app: str, release: int, port: int) -> list[str]:
         """The "ip:port" of every running web container of `release`, by name."""
         wanted = labels.owned(self.instance, app, service=WEB, release=str(release))
-        with _engine_errors(f"listing web containers of {app}"):
+        with engine_errors(f"listing web containers of {app}"):
             found = sorted(self._list(wanted), key=lambda c: str(c.name))
         upstreams = [self._upstream_of(c, port) for c in found if c.status == "running"]
         return [upstream for upstream in upstreams if upstream is not None]
@@ -285,7 +271,7 @@ class DockerRuntime:
             return int(state["ExitCode"])
         # Restarted already: State.ExitCode was reset, but the engine's `die` event kept the code.
         created = datetime.fromisoformat(container.attrs["Created"][:19]).replace(tzinfo=UTC)
-        with _engine_errors(f"reading events of {container.name}"):
+        with engine_errors(f"reading events of {container.name}"):
             events = self.client.events(
                 since=created,
                 # Fractional "now" (the API takes seconds.nanoseconds): a whole second would either drop
@@ -305,7 +291,7 @@ class DockerRuntime:
 
     def stop(self, container_id: str, timeout: int | None = 10) -> None:
         """Send SIGTERM, then SIGKILL after `timeout` seconds (None: the stop timeout its spec asked for)."""
-        with _engine_errors(f"stopping {container_id}"):
+        with engine_errors(f"stopping {container_id}"):
             container = self._container_or_none(container_id)
             if container is not None:
                 if timeout is None:
@@ -314,7 +300,7 @@ class DockerRuntime:
 
     def remove(self, container_id: str) -> None:
         """Remove the container (killing it if it still runs); a missing container is fine."""
-        with _engine_errors(f"removing {container_id}"):
+        with engine_errors(f"removing {container_id}"):
             container = self._container_or_none(container_id)
             if container is not None:
                 container.remove(force=True)
@@ -322,7 +308,7 @@ class DockerRuntime:
     def remove_app(self, app: str) -> None:
         """Remove all of an app's containers and its network; volumes stay (they hold the app's data)."""
         owned = labels.owned(self.instance, app)
-        with _engine_errors(f"removing {app}"):
+        with engine_errors(f"removing {app}"):
             for container in self._list(owned):
                 container.remove(force=True)
             filters = {"label": labels.label_filters(owned)}
@@ -333,7 +319,7 @@ class DockerRuntime:
 
     def containers(self, app: str) -> list[dict[str, Any]]:
         """The app's containers as {name, service, release, status}, by name."""
-        with _engine_errors(f"listing containers of {app}"):
+        with engine_errors(f"listing containers of {app}"):
             found = self._list(labels.owned(self.instance, app))
         return sorted(
             (
@@ -353,7 +339,7 @@ class DockerRuntime:
         return self._tail(self._container(container_id), lines)
 
     def _tail(self, container: Container, lines: int) -> str:
-        with _engine_errors(f"reading logs of {container.name}"):
+        with engine_errors(f"reading logs of {container.name}"):
             raw = container.logs(stdout=True, stderr=True, tail=lines)
         return raw.decode("utf-8", errors="replace").rstrip()
 
@@ -361,7 +347,7 @@ class DockerRuntime:
         return list(self.client.containers.list(all=True, filters={"label": labels.label_filters(wanted)}))
 
     def _container(self, container_id: str) -> Container:
-        with _engine_errors(f"inspecting {container_id}"):
+        with engine_errors(f"inspecting {container_id}"):
             container = self._container_or_none(container_id)
         if container is None:
             raise DeployError(f"container {container_id} is gone")
@@ -374,3 +360,82 @@ class DockerRuntime:
             return None
         self._check_owned(container.labels, f"container {container.name}")
         return container
+
+    # --- operations -----------------------------------------------------------------------------------
+
+    def remove_images(self, app: str) -> list[str]:
+        """Remove every image labelled with this instance and `app` (releases and build stages); their tags.
+
+        Newest first, so an image goes before a stage it was built on; call it once the app's containers
+        are gone.
+        """
+        owned = {"label": labels.label_filters(labels.owned(self.instance, app))}
+        removed: list[str] = []
+        with engine_errors(f"removing the images of {app}"):
+            images = sorted(
+                self.client.images.list(filters=owned), key=lambda i: str(i.attrs["Created"]), reverse=True
+            )
+            for image in images:
+                try:
+                    self.client.images.remove(image.id, force=True)
+                except docker.errors.ImageNotFound:
+                    continue  # pruned with an image removed before it
+                removed.extend(image.tags or [image.short_id])
+        return removed
+
+    def remove_volumes(self, app: str) -> list[str]:
+        """Remove the volumes labelled with this instance and `app` (their data is lost); their names."""
+        owned = {"label": labels.label_filters(labels.owned(self.instance, app))}
+        with engine_errors(f"removing the volumes of {app}"):
+            volumes = self.client.volumes.list(filters=owned)
+            for volume in volumes:
+                volume.remove(force=True)
+        return sorted(str(volume.name) for volume in volumes)
+
+    def log_sources(self, app: str, process: str | None = None) -> list[dict[str, str]]:
+        """The app's process containers (one-offs left out) as {id, source ("web.1"), state}, by name."""
+        wanted = labels.owned(self.instance, app, **({"service": process} if process else {}))
+        with engine_errors(f"listing containers of {app}"):
+            found = sorted(self._list(wanted), key=lambda c: str(c.name))
+        return [
+            {
+                "id": str(container.id),
+                "source": f"{container.labels[labels.SERVICE]}.{container.labels.get(labels.REPLICA, '1')}",
+                "state": str(container.attrs["State"]["Status"]),
+            }
+            for container in found
+            if container.labels.get(labels.SERVICE) and container.labels.get(labels.ONE_OFF) is None
+        ]
+
+    def logs(
+        self, container_id: str, *, tail: int | None, follow: bool, since: float | None = None
+    ) -> tuple[Iterator[str], docker.types.CancellableStream]:
+        """The container's log lines, each "<RFC 3339 nanosecond time> <text>", and the stream under them.
+
+        `tail` None reads from the start (or from `since`, a Unix time). With `follow` the lines keep
+        coming until the container stops or the stream's `close()` is called, from any thread.
+        """
+        with engine_errors(f"reading logs of {container_id}"):
+            container = self._container(container_id)
+            stream = container.logs(
+                stdout=True,
+                stderr=True,
+                stream=True,
+                follow=follow,
+                timestamps=True,
+                tail="all" if tail is None else tail,
+                since=since,
+            )
+        return self._split_lines(stream), stream
+
+    @staticmethod
+    def _split_lines(chunks: Iterator[bytes]) -> Iterator[str]:
+        # The engine sends one frame per log entry, but an entry over 16 KiB comes in several frames.
+        pending = b""
+        for chunk in chunks:
+            pending += chunk
+            *complete, pending = pending.split(b"\n")
+            for line in complete:
+                yield line.decode("utf-8", errors="replace")
+        if pending:
+            yield pending.decode("utf-8", errors="replace")
