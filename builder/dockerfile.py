@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from builder.plans import VENV, BuildPlan
+from core.shell import exec_form
 
 CA_PATH = "/etc/dockyard/ca.crt"
 CA_FILE = "/ca.crt"  # where the CA image keeps the bundle
@@ -108,8 +109,8 @@ def render_dockerfile(
         out.step(f"HEALTHCHECK --interval=30s --timeout=10s CMD {json.dumps(['python', '-c', probe])}")
     default = plan.processes.get("web") or next((c for c in plan.processes.values() if c), None)
     if default:
-        # A shell expands $PORT at run time; exec makes the server PID 1 so it receives SIGTERM.
-        out.step(f"CMD {json.dumps(['/bin/sh', '-c', f'exec {default}'])}")
+        # A shell expands $PORT at run time; exec makes the server the shell's successor, so it gets SIGTERM.
+        out.step(f"CMD {json.dumps(['/bin/sh', '-c', exec_form(default)])}")
     out.step("USER app")
     out.step(f"COPY --from=build {VENV} {VENV}")
     out.phase("Copying the source", "check the repository's .dockerignore")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from core.shell import exec_form
 from scheduler.desired import SINGLETONS, Limits, ProcessSpec, ServiceSpec
 
 RUNNING_STATES = frozenset({"running", "restarting"})  # restarting: the engine's restart policy has it
@@ -182,7 +183,8 @@ def _changed_fields(spec: ProcessSpec, service: ObservedService) -> list[str]:
     pairs = {
         "release": (spec.release, service.release),
         "image": (spec.image, service.image),
-        "command": (spec.command, service.command),
+        # Services run the command in its exec form (see core.shell); compare it the way it is stored.
+        "command": (None if spec.command is None else exec_form(spec.command), service.command),
         "env": (dict(spec.env), service.env),
         "volumes": (dict(spec.volumes), service.volumes),
         "limits": (spec.limits, service.limits),

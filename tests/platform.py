@@ -98,6 +98,43 @@ class Repo:
         return git(self.work, "rev-parse", "HEAD")
 
 
+def pids_running(fragment: str) -> list[int]:
+    """PIDs of live (not zombie) processes whose command line contains `fragment`, read from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue  # it ended while we looked
+        if fragment in command and state != "Z":
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+@dataclass(frozen=True)
+class Command:
+    """How a running process was started, read from /proc, so that it can be started again."""
+
+    argv: list[str]
+    env: dict[str, str]
+    cwd: str
+
+    @classmethod
+    def of(cls, pid: int) -> Command:
+        proc = Path(f"/proc/{pid}")
+        argv = [part.decode() for part in (proc / "cmdline").read_bytes().split(b"\0") if part]
+        pairs = [item.decode().split("=", 1) for item in (proc / "environ").read_bytes().split(b"\0")]
+        return cls(argv, {pair[0]: pair[1] for pair in pairs if len(pair) == 2}, os.readlink(proc / "cwd"))
+
+    def start(self, log: Path) -> subprocess.Popen[bytes]:
+        """Start it again (output appended to `log`); the caller stops it."""
+        with log.open("ab") as out:
+            return subprocess.Popen(self.argv, env=self.env, cwd=self.cwd, stdout=out, stderr=out)
+
+
 def eventually(check: Callable[[], bool], timeout: float, interval: float = 0.25) -> bool:
     """Whether `check` becomes true within `timeout` seconds."""
     deadline = time.monotonic() + timeout
@@ -178,6 +215,30 @@ class Platform:
                 self.process.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+
+    def caddy_pids(self) -> list[int]:
+        """The Caddy started for this platform (by the server or by `start_caddy` with its data dir)."""
+        return pids_running(str(self.data_dir / "caddy.json"))
+
+    def reconcile_worker_pids(self) -> list[int]:
+        """The reconcile worker's processes: its main process first, then its pool child."""
+        return pids_running(f"--queues=dockyard-{self.instance}-reconcile")
+
+    def add_volume(self, app: str, name: str, mount_path: str) -> dict[str, Any]:
+        response = self.call(
+            "POST", f"/api/v1/apps/{app}/volumes", json={"name": name, "mount_path": mount_path}
+        )
+        response.raise_for_status()
+        return dict(response.json())
+
+    def set_env(self, app: str, values: dict[str, str]) -> int:
+        """Set env variables; the id of the rollout it starts."""
+        response = self.call("PUT", f"/api/v1/apps/{app}/env", json=values)
+        response.raise_for_status()
+        return int(response.json()["deployment"])
+
+    def live_deployment_id(self, app: str) -> int:
+        return int(self.call("GET", f"/api/v1/apps/{app}").json()["live_deployment"]["id"])
 
     def server_log(self) -> str:
         path = self.data_dir / "server.log"

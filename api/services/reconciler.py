@@ -7,11 +7,14 @@ Run by Celery beat every DOCKYARD_RECONCILE_INTERVAL seconds and on Docker event
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import redis
 from redis.exceptions import LockError
+from redis.lock import Lock
 
 from api.services import routing
 from api.services.apps import list_apps, live_deployment
@@ -24,7 +27,8 @@ from scheduler.desired import Release, desired_containers
 from scheduler.reconcile import Start, diff
 from scheduler.runtime.docker import DockerRuntime
 
-PASS_LOCK_SECONDS = 300
+# A pass renews its lock while it runs; a worker that dies mid-pass blocks healing only this long.
+PASS_LOCK_SECONDS = 15
 
 
 def deploy_lock_name(settings: Settings, app_id: int) -> str:
@@ -54,27 +58,31 @@ def reconcile(
 ) -> ReconcileReport:
     """One pass; skipped when another pass holds the lock."""
     started = time.monotonic()
-    lock = redis_client.lock(f"dockyard:{settings.instance}:reconcile", timeout=PASS_LOCK_SECONDS)
+    # thread_local=False: the renewing thread must see the token this thread acquired.
+    lock = redis_client.lock(
+        f"dockyard:{settings.instance}:reconcile", timeout=PASS_LOCK_SECONDS, thread_local=False
+    )
     if not lock.acquire(blocking=False):
         return ReconcileReport(skipped=True)
     report = ReconcileReport()
     try:
-        live, busy = _desired(settings, redis_client)
-        desired = [spec for item in live.values() for spec in desired_containers(item.release)]
-        for action in diff(desired, runtime.observe(), skip_apps=busy):
-            name = action.spec.name if isinstance(action, Start) else action.container.name
-            verb = "started" if isinstance(action, Start) else "removed"
+        with _renewed(lock):
+            live, busy = _desired(settings, redis_client)
+            desired = [spec for item in live.values() for spec in desired_containers(item.release)]
+            for action in diff(desired, runtime.observe(), skip_apps=busy):
+                name = action.spec.name if isinstance(action, Start) else action.container.name
+                verb = "started" if isinstance(action, Start) else "removed"
+                try:
+                    runtime.apply(action)
+                    report.actions.append(f"{verb} {name} ({action.why})")
+                except DockyardError as error:
+                    report.errors.append(
+                        f"{'starting' if isinstance(action, Start) else 'removing'} {name}: {error}"
+                    )
             try:
-                runtime.apply(action)
-                report.actions.append(f"{verb} {name} ({action.why})")
+                _sync_routes(settings, runtime, admin, live, busy, report)
             except DockyardError as error:
-                report.errors.append(
-                    f"{'starting' if isinstance(action, Start) else 'removing'} {name}: {error}"
-                )
-        try:
-            _sync_routes(settings, runtime, admin, live, busy, report)
-        except DockyardError as error:
-            report.errors.append(f"routes: {error.detail}")
+                report.errors.append(f"routes: {error.detail}")
     finally:
         # It may have expired during a very long pass; the next pass takes it again.
         with contextlib.suppress(LockError):
@@ -83,15 +91,33 @@ def reconcile(
     return report
 
 
+@contextlib.contextmanager
+def _renewed(lock: Lock) -> Iterator[None]:
+    """Keep `lock` from expiring while the block runs (a pass may stop containers for long)."""
+    done = threading.Event()
+
+    def renew() -> None:
+        while not done.wait(PASS_LOCK_SECONDS / 3):
+            with contextlib.suppress(LockError, redis.RedisError):
+                lock.reacquire()
+
+    renewer = threading.Thread(target=renew, name="reconcile-lock", daemon=True)
+    renewer.start()
+    try:
+        yield
+    finally:
+        done.set()
+        renewer.join()
+
+
 def _desired(settings: Settings, redis_client: redis.Redis) -> tuple[dict[str, _Live], set[str]]:
-    """The live release of each running app, and the apps being deployed (left alone this pass)."""
+    """The live release of each running app, and the apps being deployed (their containers are left alone)."""
     live: dict[str, _Live] = {}
     busy: set[str] = set()
     with session_scope() as session:
         for app in list_apps(session):
             if redis_client.exists(deploy_lock_name(settings, app.id)):
                 busy.add(app.name)
-                continue
             deployment = live_deployment(session, app)
             if app.stopped or deployment is None or deployment.image is None:
                 continue
@@ -109,7 +135,12 @@ def _sync_routes(
     busy: set[str],
     report: ReconcileReport,
 ) -> None:
-    """Point each live app's route at its running web replicas; drop routes of apps that run nothing."""
+    """Point each live app's route at its running web replicas; drop routes of apps that run nothing.
+
+    An app being deployed keeps the route its rollout set; when it has none (a restarted proxy lost it), it
+    gets one to its live release, which serves until the rollout switches: waiting for the deploy to end
+    would leave the app unreachable for the whole build.
+    """
     routing.ensure_server(admin, settings)
     current = {}
     for route in admin.routes(settings.instance):
@@ -117,6 +148,8 @@ def _sync_routes(
         if app is not None:
             current[app] = route
     for app, item in live.items():
+        if app in busy and app in current:
+            continue  # its rollout moves the route; only a lost one (the proxy restarted) is put back
         upstreams = runtime.web_upstreams(app, item.release.release, item.release.port)
         if not upstreams:
             continue  # its web is (re)starting: the next pass, or its start event, routes it

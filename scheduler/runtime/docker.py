@@ -18,6 +18,7 @@ from docker.models.containers import Container
 
 from core import labels
 from core.errors import DeployError, TimedOut
+from core.shell import exec_form
 from scheduler.desired import WEB, Limits, ServiceSpec, app_network
 from scheduler.reconcile import Action, Observed, Start
 from scheduler.runtime.errors import engine_errors
@@ -61,7 +62,7 @@ class DockerRuntime:
             container = self.client.containers.create(
                 spec.image,
                 # Procfile-style commands expect a shell (`$PORT`, `&&`); None keeps the image's CMD.
-                command=None if spec.command is None else ["/bin/sh", "-c", spec.command],
+                command=None if spec.command is None else ["/bin/sh", "-c", exec_form(spec.command)],
                 name=spec.name,
                 # docker-py's create() takes no stop timeout: a label keeps it for whoever stops it.
                 labels={**spec.labels, labels.STOP_TIMEOUT: str(spec.stop_timeout)},
@@ -90,7 +91,7 @@ class DockerRuntime:
             self._remove_stale(spec.name)
             container = self.client.containers.create(
                 spec.image,
-                command=None if spec.command is None else ["/bin/sh", "-c", spec.command],
+                command=None if spec.command is None else ["/bin/sh", "-c", exec_form(spec.command)],
                 name=spec.name,
                 labels=spec.labels,
                 environment=spec.env,

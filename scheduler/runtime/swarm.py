@@ -34,6 +34,7 @@ from docker.types import (
 
 from core import labels
 from core.errors import DeployError, TemporaryError
+from core.shell import exec_form
 from scheduler.desired import SINGLETONS, WEB, WEB_PORT, Limits, ProcessSpec, app_network
 from scheduler.reconcile import (
     CreateService,
@@ -181,7 +182,7 @@ class SwarmRuntime:
             "image": spec.image,
             # Args, not Command: like `docker run IMAGE CMD…` it keeps the image's entrypoint. Procfile-style
             # commands expect a shell (`$PORT`, `&&`); None keeps the image's CMD.
-            "args": None if spec.command is None else [*SHELL, spec.command],
+            "args": None if spec.command is None else [*SHELL, exec_form(spec.command)],
             "labels": dict(spec.labels),
             "container_labels": dict(spec.labels),
             "env": dict(spec.env),

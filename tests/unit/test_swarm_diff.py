@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 
+from core.shell import exec_form
 from scheduler.desired import Limits, ProcessSpec, Release, desired_processes
 from scheduler.reconcile import (
     CreateService,
@@ -41,7 +42,7 @@ def running(spec: ProcessSpec, **changes: object) -> ObservedService:
         process=spec.process,
         release=spec.release,
         image=spec.image,
-        command=spec.command,
+        command=None if spec.command is None else exec_form(spec.command),  # as services store it
         env=dict(spec.env),
         replicas=spec.replicas,
         volumes=dict(spec.volumes),

@@ -21,6 +21,8 @@ app.conf.update(
         "data_folder_in": str(BROKER_DIR),
         "data_folder_out": str(BROKER_DIR),
         "processed_folder": str(PROCESSED_DIR),
+        # The default polls every second: a job's recorded time would lag its sending by up to that.
+        "polling_interval": 0.1,
     },
     result_backend=None,
     task_ignore_result=True,
@@ -37,8 +39,8 @@ app.conf.update(
 
 @app.task
 def record(name):
-    """Append one line naming the job to the shared done file."""
-    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    """Append one line naming the job to the shared done file, with the time it ran (to the millisecond)."""
+    stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
     with open(DONE_FILE, "a", encoding="utf-8") as done:
         done.write(f"{stamp} {name}\n")
     return name
