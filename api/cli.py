@@ -86,7 +86,7 @@ def server(
                 report = reconcile(
                     settings,
                     redis_client=redis_client,
-                    runtime=DockerRuntime(client, settings.instance),
+                    runtime=DockerRuntime(client, settings.instance, network_pool=settings.network_pool),
                     admin=admin,
                 )
         finally:

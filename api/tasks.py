@@ -45,7 +45,7 @@ def reconcile() -> None:
         report = reconciler.reconcile(
             settings,
             redis_client=redis.Redis.from_url(settings.redis_url),
-            runtime=DockerRuntime(docker_client, settings.instance),
+            runtime=DockerRuntime(docker_client, settings.instance, network_pool=settings.network_pool),
             admin=admin,
         )
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -60,6 +61,9 @@ class Settings(BaseSettings):
     release_timeout: int = Field(600, description="Seconds a release command (migrations) may run.")
     keep_releases: int = Field(5, description="Release images kept per app for instant rollbacks.")
     reconcile_interval: int = Field(15, description="Seconds between two reconcile passes.")
+    network_pool: str = Field(
+        "10.213.0.0/16", description="Private IPv4 range app networks take their /24 subnets from."
+    )
     instance: str = Field(
         "dockyard", description="Label value that scopes every Docker object Dockyard owns."
     )
@@ -80,6 +84,17 @@ class Settings(BaseSettings):
         if not value or not all(c.isalnum() or c == "-" for c in value) or value != value.lower():
             raise ValueError("must be lowercase letters, digits and dashes")
         return value
+
+    @field_validator("network_pool")
+    @classmethod
+    def _private_range(cls, value: str) -> str:
+        try:
+            network = ipaddress.ip_network(value.strip())
+        except ValueError as error:
+            raise ValueError("must be an IPv4 range like 10.213.0.0/16") from error
+        if network.version != 4 or not network.is_private or network.prefixlen > 24:
+            raise ValueError("must be a private IPv4 range of /24 or larger, like 10.213.0.0/16")
+        return str(network)
 
     @field_validator("build_memory")
     @classmethod

@@ -7,7 +7,8 @@ reconciler and the cleanup code agree on them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import ipaddress
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from core import labels
@@ -15,7 +16,9 @@ from core import labels
 WEB = "web"
 BEAT = "beat"
 WEB_PORT = 8000
-SINGLETONS = frozenset({BEAT})  # two Celery beats would send every periodic task twice
+SINGLETONS = frozenset({BEAT})
+DEFAULT_NETWORK_POOL = "10.213.0.0/16"
+APP_SUBNET_PREFIX = 24  # 254 containers per app  # two Celery beats would send every periodic task twice
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,19 @@ class ServiceSpec:
 def app_network(instance: str, app: str) -> str:
     """The name of the bridge network an app's containers share."""
     return f"{instance}-{app}"
+
+
+def free_subnet(pool: str, taken: Iterable[str], prefix: int = APP_SUBNET_PREFIX) -> str | None:
+    """The first `/prefix` subnet of `pool` that overlaps none of the `taken` subnets; None when full.
+
+    Apps get their networks from Dockyard's own pool: the engine's default pools hold about 30 bridge
+    networks, far fewer than the apps one host runs.
+    """
+    used = [ipaddress.ip_network(subnet, strict=False) for subnet in taken]
+    for candidate in ipaddress.ip_network(pool).subnets(new_prefix=prefix):
+        if not any(candidate.overlaps(network) for network in used):
+            return str(candidate)
+    return None
 
 
 def volume_name(instance: str, app: str, volume: str) -> str:

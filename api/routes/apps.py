@@ -127,7 +127,9 @@ def list_services(
     except docker.errors.DockerException as error:
         raise TemporaryError(f"the Docker engine does not answer: {error}") from error
     try:
-        rows = service_status(DockerRuntime(client, settings.instance), app)
+        rows = service_status(
+            DockerRuntime(client, settings.instance, network_pool=settings.network_pool), app
+        )
     finally:
         client.close()
     return [ServicePublic.model_validate(row) for row in rows]

@@ -45,7 +45,7 @@ def engine(settings: Settings) -> Iterator[DockerRuntime]:
     except docker.errors.DockerException as error:
         raise TemporaryError(f"the Docker engine does not answer: {error}") from error
     try:
-        yield DockerRuntime(client, settings.instance)
+        yield DockerRuntime(client, settings.instance, network_pool=settings.network_pool)
     finally:
         client.close()
 

@@ -65,7 +65,7 @@ class Pipeline:
         self.settings = settings
         self.redis = redis_client
         self.docker = docker_client
-        self.runtime = DockerRuntime(docker_client, settings.instance)
+        self.runtime = DockerRuntime(docker_client, settings.instance, network_pool=settings.network_pool)
         self.proxy = proxy.CaddyAdmin(settings.caddy_admin)
 
     def close(self) -> None:
@@ -262,6 +262,9 @@ class Pipeline:
             deployment = session.get(Deployment, deployment_id)
             if deployment is not None and DeploymentStatus(deployment.status).is_active:
                 fail(deployment, log, reason)
+            elif deployment is not None:
+                # Live already (retiring the old release failed): the next reconcile pass cleans up.
+                log.append(f" !     after going live: {reason}")
 
     def _save_log(self, deployment_id: int, log: DeployLog) -> None:
         text = log.text()

@@ -15,11 +15,20 @@ import docker.errors
 import httpx
 import requests.exceptions
 from docker.models.containers import Container
+from docker.types import IPAMConfig, IPAMPool
 
 from core import labels
 from core.errors import DeployError, TimedOut
 from core.shell import exec_form
-from scheduler.desired import WEB, Limits, ServiceSpec, app_network
+from scheduler.desired import (
+    APP_SUBNET_PREFIX,
+    DEFAULT_NETWORK_POOL,
+    WEB,
+    Limits,
+    ServiceSpec,
+    app_network,
+    free_subnet,
+)
 from scheduler.reconcile import Action, Observed, Start
 from scheduler.runtime.errors import engine_errors
 
@@ -27,6 +36,7 @@ from scheduler.runtime.errors import engine_errors
 PROBE_TIMEOUT = 2.0
 PROBE_INTERVAL = 0.25
 DEFAULT_STOP_TIMEOUT = 10  # the engine's own default
+NETWORK_ATTEMPTS = 5
 
 
 def _limits(limits: Limits) -> dict[str, Any]:
@@ -43,9 +53,12 @@ def _limits(limits: Limits) -> dict[str, Any]:
 class DockerRuntime:
     """Runs an instance's containers on a single engine: each app on its own bridge network."""
 
-    def __init__(self, client: docker.DockerClient, instance: str) -> None:
+    def __init__(
+        self, client: docker.DockerClient, instance: str, *, network_pool: str = DEFAULT_NETWORK_POOL
+    ) -> None:
         self.client = client
         self.instance = instance
+        self.network_pool = network_pool
 
     # --- starting -------------------------------------------------------------------------------------
 
@@ -164,11 +177,38 @@ class DockerRuntime:
         try:
             network = self.client.networks.get(name)
         except docker.errors.NotFound:
-            self.client.networks.create(
-                name, driver="bridge", labels=labels.owned(self.instance, app), check_duplicate=True
-            )
+            self._create_network(name, app)
             return
         self._check_owned(network.attrs.get("Labels"), f"network {name}")
+
+    def _create_network(self, name: str, app: str) -> None:
+        """A bridge network with a subnet of Dockyard's pool; another creator taking it first is retried."""
+        for _attempt in range(NETWORK_ATTEMPTS):
+            taken = [
+                config["Subnet"]
+                for network in self.client.networks.list()
+                for config in ((network.attrs.get("IPAM") or {}).get("Config") or [])
+                if config.get("Subnet") and ":" not in config["Subnet"]  # IPv6 subnets cannot overlap ours
+            ]
+            subnet = free_subnet(self.network_pool, taken)
+            if subnet is None:
+                raise DeployError(
+                    f"no free /{APP_SUBNET_PREFIX} subnet left in DOCKYARD_NETWORK_POOL={self.network_pool}: "
+                    "give Dockyard a larger pool"
+                )
+            try:
+                self.client.networks.create(
+                    name,
+                    driver="bridge",
+                    labels=labels.owned(self.instance, app),
+                    check_duplicate=True,
+                    ipam=IPAMConfig(pool_configs=[IPAMPool(subnet=subnet)]),
+                )
+                return
+            except docker.errors.APIError as error:
+                if "overlap" not in str(error.explanation or error).lower():
+                    raise
+        raise DeployError(f"could not find a free subnet for network {name} in {NETWORK_ATTEMPTS} attempts")
 
     def _ensure_volume(self, name: str, app: str) -> bool:
         """Create the volume unless it exists; True when it was created."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import ipaddress
 import socket
 import time
 import uuid
@@ -91,7 +92,12 @@ def test_a_started_container_answers_on_its_upstream(
     assert container.attrs["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped"
     assert not container.attrs["HostConfig"]["PortBindings"]  # reachable only through the proxy
     assert {"GREETING=hi", "PORT=8000"} <= set(container.attrs["Config"]["Env"])
-    assert docker_client.networks.get(spec.network).attrs["Labels"] == labels.owned(instance, app)
+    network = docker_client.networks.get(spec.network)
+    assert network.attrs["Labels"] == labels.owned(instance, app)
+    (subnet,) = [config["Subnet"] for config in network.attrs["IPAM"]["Config"]]
+    assert ipaddress.ip_network(subnet).subnet_of(ipaddress.ip_network("10.213.0.0/16")), (
+        "from Dockyard's pool"
+    )
     assert docker_client.volumes.get(f"{instance}-{app}-data").attrs["Labels"] == labels.owned(instance, app)
 
 

@@ -10,6 +10,7 @@ from scheduler.desired import (
     app_network,
     desired_containers,
     desired_processes,
+    free_subnet,
     volume_name,
 )
 
@@ -111,3 +112,10 @@ def test_a_process_scaled_to_zero_runs_nothing_and_a_missing_scale_means_one() -
 def test_names_are_scoped_by_instance_and_app() -> None:
     assert app_network("dockyard", "blog") == "dockyard-blog"
     assert volume_name("dockyard", "blog", "data") == "dockyard-blog-data"
+
+
+def test_app_networks_take_the_first_free_subnet_of_the_pool() -> None:
+    taken = ["10.213.0.0/24", "172.17.0.0/16", "10.213.1.128/25"]
+
+    assert free_subnet("10.213.0.0/16", taken) == "10.213.2.0/24"
+    assert free_subnet("10.213.0.0/23", taken) is None
