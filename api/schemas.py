@@ -56,11 +56,17 @@ class EnvKeys(BaseModel):
 class VolumeCreate(BaseModel):
     name: str = Field(examples=["uploads"])
     mount_path: str = Field(examples=["/data"])
+    process: str | None = Field(
+        None,
+        description="Mount it only in this process type (`worker`); default: every process.",
+        examples=[None],
+    )
 
 
 class VolumePublic(BaseModel):
     name: str
     mount_path: str
+    process: str | None = None
     deployment: int | None = Field(None, description="The deployment rolling the change out, if any.")
 
 

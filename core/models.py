@@ -196,6 +196,7 @@ class Volume(Base):
     app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(40))
     mount_path: Mapped[str] = mapped_column(String(255))
+    process: Mapped[str | None] = mapped_column(String(40))  # None: mounted in every process
 
     app: Mapped[App] = relationship(back_populates="volumes")
 

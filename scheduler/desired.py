@@ -41,6 +41,8 @@ class Release:
     env: Mapping[str, str] = field(default_factory=dict)
     port: int = WEB_PORT
     volumes: Mapping[str, str] = field(default_factory=dict)  # short volume name → mount path
+    # Volumes mounted in one process type only: process → short volume name → mount path.
+    process_volumes: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     scale: Mapping[str, int] = field(default_factory=dict)  # process type → replicas; missing means 1
     limits: Mapping[str, Limits] = field(default_factory=dict)
     stop_timeout: int = 30  # seconds between SIGTERM and SIGKILL
@@ -136,7 +138,10 @@ def desired_processes(release: Release) -> list[ProcessSpec]:
             env={**release.env, "PORT": str(release.port)},
             port=release.port if process == WEB else None,
             replicas=replicas_of(release, process),
-            volumes={volume_name(release.instance, release.app, n): p for n, p in release.volumes.items()},
+            volumes={
+                volume_name(release.instance, release.app, name): path
+                for name, path in {**release.volumes, **release.process_volumes.get(process, {})}.items()
+            },
             network=app_network(release.instance, release.app),
             limits=release.limits.get(process, Limits()),
             stop_timeout=release.stop_timeout,

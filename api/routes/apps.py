@@ -112,8 +112,15 @@ def set_env(
 def add_volume(name: str, body: VolumeCreate, session: SessionDep, _user: CurrentUser) -> VolumePublic:
     """Attach a named volume that survives deploys; a live app rolls out a new release."""
     app = app_service.get_app(session, name)
-    volume = app_service.add_volume(session, app=app, name=body.name, mount_path=body.mount_path)
-    return VolumePublic(name=volume.name, mount_path=volume.mount_path, deployment=_roll_out(session, app))
+    volume = app_service.add_volume(
+        session, app=app, name=body.name, mount_path=body.mount_path, process=body.process
+    )
+    return VolumePublic(
+        name=volume.name,
+        mount_path=volume.mount_path,
+        process=volume.process,
+        deployment=_roll_out(session, app),
+    )
 
 
 @router.get("/{name}/services", response_model=list[ServicePublic])

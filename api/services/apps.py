@@ -18,6 +18,7 @@ from core.settings import Settings
 
 APP_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,28}[a-z0-9])?$")
 ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+PROCESS_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 VOLUME_NAME = re.compile(r"^[a-z0-9]([a-z0-9_-]{0,38}[a-z0-9])?$")
 RESERVED_ENV = {"PORT": "Dockyard sets PORT to the port your web process must listen on"}
 RESERVED_MOUNTS = ("/", "/app", "/opt/venv", "/proc", "/sys", "/dev", "/etc", "/usr", "/bin", "/lib")
@@ -133,8 +134,10 @@ def env_values(settings: Settings, app: App) -> dict[str, str]:
     return {var.key: crypto.decrypt(settings.secret(), var.value_encrypted) for var in app.env_vars}
 
 
-def add_volume(session: Session, *, app: App, name: str, mount_path: str) -> Volume:
-    """Attach a named volume that outlives deploys."""
+def add_volume(
+    session: Session, *, app: App, name: str, mount_path: str, process: str | None = None
+) -> Volume:
+    """Attach a named volume that outlives deploys, to every process or to one process type."""
     if not VOLUME_NAME.match(name):
         raise ConfigError("must be lowercase letters, digits, dashes and underscores", where="name")
     path = "/" + mount_path.strip("/")
@@ -145,9 +148,15 @@ def add_volume(session: Session, *, app: App, name: str, mount_path: str) -> Vol
         )
     if any(volume.name == name for volume in app.volumes):
         raise Conflict(f"app {app.name!r} already has a volume named {name!r}")
-    if any(volume.mount_path == path for volume in app.volumes):
+    if process is not None and not PROCESS_NAME.match(process):
+        raise ConfigError("must be a process type such as web or worker", where="process")
+    # Two volumes at one path clash when some process would mount both.
+    if any(
+        volume.mount_path == path and (volume.process is None or process is None or volume.process == process)
+        for volume in app.volumes
+    ):
         raise Conflict(f"app {app.name!r} already mounts a volume at {path}")
-    volume = Volume(name=name, mount_path=path)
+    volume = Volume(name=name, mount_path=path, process=process)
     app.volumes.append(volume)
     session.flush()
     return volume

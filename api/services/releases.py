@@ -46,8 +46,9 @@ def release_of(settings: Settings, app: App, deployment: Deployment) -> Release:
         # dockyard.toml's [volumes], then those added through the API (which win on a name clash).
         volumes={
             **plan_value(plan, "volumes", {}),
-            **{volume.name: volume.mount_path for volume in app.volumes},
+            **{volume.name: volume.mount_path for volume in app.volumes if volume.process is None},
         },
+        process_volumes=_process_volumes(app),
         # The scale set through the API; a process type new in this release starts as its settings ask.
         scale={
             name: services[name].replicas if name in services else int(asked.get(name, 1))
@@ -77,6 +78,14 @@ def sync_services(session: Session, app: App, plan: Mapping[str, Any] | None) ->
                 Service(name=name, replicas=min(replicas, 1) if name in SINGLETONS else replicas)
             )
     session.flush()
+
+
+def _process_volumes(app: App) -> dict[str, dict[str, str]]:
+    mounted: dict[str, dict[str, str]] = {}
+    for volume in app.volumes:
+        if volume.process is not None:
+            mounted.setdefault(volume.process, {})[volume.name] = volume.mount_path
+    return mounted
 
 
 def _limits(service: Service | None, planned: Mapping[str, Any] | None) -> Limits:

@@ -1,4 +1,5 @@
-"""apps keep explicit build settings and can be stopped; deployments keep the build plan; process limits
+"""apps keep explicit build settings and can be stopped; deployments keep the build plan; process limits;
+volumes for one process
 
 Revision ID: 0002
 Revises: 0001
@@ -20,6 +21,8 @@ def upgrade() -> None:
     with op.batch_alter_table("apps") as batch:
         batch.add_column(sa.Column("config", sa.JSON(), nullable=False, server_default="{}"))
         batch.add_column(sa.Column("stopped", sa.Boolean(), nullable=False, server_default=sa.false()))
+    with op.batch_alter_table("volumes") as batch:
+        batch.add_column(sa.Column("process", sa.String(length=40), nullable=True))
     with op.batch_alter_table("services") as batch:
         batch.add_column(sa.Column("memory", sa.String(length=20), nullable=True))
         batch.add_column(sa.Column("cpus", sa.Float(), nullable=True))
@@ -30,6 +33,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("deployments") as batch:
         batch.drop_column("plan")
+    with op.batch_alter_table("volumes") as batch:
+        batch.drop_column("process")
     with op.batch_alter_table("services") as batch:
         batch.drop_column("cpus")
         batch.drop_column("memory")

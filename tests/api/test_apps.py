@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 import redis
 from fastapi.testclient import TestClient
@@ -117,7 +118,7 @@ def test_volumes_are_validated(client: TestClient, auth: dict[str, str]) -> None
     )
 
     assert ok.status_code == 201
-    assert ok.json() == {"name": "uploads", "mount_path": "/data", "deployment": None}
+    assert ok.json() == {"name": "uploads", "mount_path": "/data", "process": None, "deployment": None}
     hidden = client.post(
         "/api/v1/apps/hello/volumes", json={"name": "code", "mount_path": "/app"}, headers=auth
     )
@@ -126,6 +127,21 @@ def test_volumes_are_validated(client: TestClient, auth: dict[str, str]) -> None
         "/api/v1/apps/hello/volumes", json={"name": "uploads", "mount_path": "/x"}, headers=auth
     )
     assert twice.status_code == 409
+
+
+def test_a_volume_can_belong_to_one_process(client: TestClient, auth: dict[str, str]) -> None:
+    create(client, auth)
+
+    def add(**body: str) -> httpx.Response:
+        return client.post("/api/v1/apps/hello/volumes", json=body, headers=auth)
+
+    assert add(name="scratch", mount_path="/scratch", process="worker").json()["process"] == "worker"
+    # Another process may use the same path; a volume every process mounts may not.
+    assert add(name="beat-scratch", mount_path="/scratch", process="beat").status_code == 201
+    assert add(name="everyone", mount_path="/scratch").status_code == 409
+    assert add(name="again", mount_path="/scratch", process="worker").status_code == 409
+    bad = add(name="odd", mount_path="/odd", process="Worker!")
+    assert (bad.status_code, bad.json()["where"]) == (422, "process")
 
 
 def test_deploy_by_api_queues_a_task(

@@ -119,3 +119,20 @@ def test_app_networks_take_the_first_free_subnet_of_the_pool() -> None:
 
     assert free_subnet("10.213.0.0/16", taken) == "10.213.2.0/24"
     assert free_subnet("10.213.0.0/23", taken) is None
+
+
+def test_a_volume_for_one_process_is_mounted_only_there() -> None:
+    release = Release(
+        instance="i",
+        app="a",
+        release=1,
+        image="img",
+        processes={"web": None, "worker": "w"},
+        volumes={"media": "/app/media"},
+        process_volumes={"worker": {"scratch": "/scratch"}},
+    )
+
+    assert {c.service: c.volumes for c in desired_containers(release)} == {
+        "web": {"i-a-media": "/app/media"},
+        "worker": {"i-a-media": "/app/media", "i-a-scratch": "/scratch"},
+    }
