@@ -24,16 +24,7 @@ class Trigger:
 
 def request_rollback(session: Session, *, app: App, target: Deployment) -> Deployment:
     """Queue a release of `target`'s image and plan with the app's current config: an instant rollback."""
-    deployment = Deployment(
-        app_id=app.id,
-        trigger=Trigger.ROLLBACK,
-        ref=target.ref,
-        commit=target.commit,
-        source_deployment_id=target.id,
-    )
-    session.add(deployment)
-    session.flush()
-    return deployment
+    return request_rollout(session, app=app, live=target, trigger=Trigger.ROLLBACK)
 
 
 def request_deployment(
@@ -49,7 +40,11 @@ def request_deployment(
 def request_rollout(
     session: Session, *, app: App, live: Deployment, trigger: str = Trigger.CONFIG
 ) -> Deployment:
-    """Queue a release of the live image with the app's current config (or a restart): no rebuild."""
+    """Queue a release of `live`'s image with the app's current config: no rebuild.
+
+    For a config change or a restart the pipeline takes whatever is live when the deployment runs; for a
+    rollback, `live` is the release to go back to.
+    """
     deployment = Deployment(
         app_id=app.id,
         trigger=trigger,

@@ -65,29 +65,7 @@ class DockerRuntime:
     def start(self, spec: ServiceSpec) -> str:
         """Create and start the container for `spec` (replacing a stale one of the same name); its id."""
         with engine_errors(f"starting {spec.name}"):
-            self._ensure_network(spec.network, spec.app)
-            for volume, path in spec.volumes.items():
-                if self._ensure_volume(volume, spec.app):
-                    self._hand_to_image_user(spec, volume, path)
-            self._remove_stale(spec.name)
-            # create + start rather than run(): run() would try to pull a missing image from a registry,
-            # but release images are built on this engine, so a missing one is a plain error.
-            container = self.client.containers.create(
-                spec.image,
-                # Procfile-style commands expect a shell (`$PORT`, `&&`); None keeps the image's CMD.
-                command=None if spec.command is None else ["/bin/sh", "-c", exec_form(spec.command)],
-                name=spec.name,
-                # docker-py's create() takes no stop timeout: a label keeps it for whoever stops it.
-                labels={**spec.labels, labels.STOP_TIMEOUT: str(spec.stop_timeout)},
-                environment=spec.env,
-                volumes={name: {"bind": path, "mode": "rw"} for name, path in spec.volumes.items()},
-                network=spec.network,
-                # An init as PID 1 forwards SIGTERM to the app (PID 1 ignores it otherwise) and reaps zombies.
-                init=True,
-                restart_policy={"Name": "unless-stopped"},
-                **_limits(spec.limits),
-                detach=True,
-            )
+            container = self._create(spec, restart_policy={"Name": "unless-stopped"})
             container.start()
             return str(container.id)
 
@@ -97,23 +75,7 @@ class DockerRuntime:
         Used for release commands and one-off commands: same image, env, volumes and network as the app.
         """
         with engine_errors(f"running {spec.name}"):
-            self._ensure_network(spec.network, spec.app)
-            for volume, path in spec.volumes.items():
-                if self._ensure_volume(volume, spec.app):
-                    self._hand_to_image_user(spec, volume, path)
-            self._remove_stale(spec.name)
-            container = self.client.containers.create(
-                spec.image,
-                command=None if spec.command is None else ["/bin/sh", "-c", exec_form(spec.command)],
-                name=spec.name,
-                labels=spec.labels,
-                environment=spec.env,
-                volumes={name: {"bind": path, "mode": "rw"} for name, path in spec.volumes.items()},
-                network=spec.network,
-                init=True,
-                **_limits(spec.limits),
-                detach=True,
-            )
+            container = self._create(spec, restart_policy=None)
             try:
                 container.start()
                 try:
@@ -129,6 +91,32 @@ class DockerRuntime:
                 return int(result.get("StatusCode", -1)), output
             finally:
                 container.remove(force=True)
+
+    def _create(self, spec: ServiceSpec, *, restart_policy: dict[str, str] | None) -> Container:
+        """Create (not start) the container for `spec`, with its network and volumes ready."""
+        self._ensure_network(spec.network, spec.app)
+        for volume, path in spec.volumes.items():
+            if self._ensure_volume(volume, spec.app):
+                self._hand_to_image_user(spec, volume, path)
+        self._remove_stale(spec.name)
+        # create + start rather than run(): run() would try to pull a missing image from a registry,
+        # but release images are built on this engine, so a missing one is a plain error.
+        return self.client.containers.create(
+            spec.image,
+            # Procfile-style commands expect a shell (`$PORT`, `&&`); None keeps the image's CMD.
+            command=None if spec.command is None else ["/bin/sh", "-c", exec_form(spec.command)],
+            name=spec.name,
+            # docker-py's create() takes no stop timeout: a label keeps it for whoever stops it.
+            labels={**spec.labels, labels.STOP_TIMEOUT: str(spec.stop_timeout)},
+            environment=spec.env,
+            volumes={name: {"bind": path, "mode": "rw"} for name, path in spec.volumes.items()},
+            network=spec.network,
+            # An init as PID 1 forwards SIGTERM to the app (PID 1 ignores it otherwise) and reaps zombies.
+            init=True,
+            **({"restart_policy": restart_policy} if restart_policy else {}),
+            **_limits(spec.limits),
+            detach=True,
+        )
 
     def observe(self) -> list[Observed]:
         """Every container of this instance, as the reconciler sees it."""
