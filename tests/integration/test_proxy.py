@@ -248,3 +248,68 @@ def test_an_unreachable_admin_api_raises_temporary_error() -> None:
     assert not admin.is_up()
     with pytest.raises(TemporaryError, match="did not answer"):
         admin.routes(SERVER)
+
+
+@pytest.fixture
+def slow_upstream() -> Iterator[str]:
+    """An HTTP server on this host that answers `GET /?seconds=N` after N seconds."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seconds = float(self.path.partition("seconds=")[2] or 0)
+            time.sleep(seconds)
+            body = f"slept {seconds:g}".encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_75_second_request_is_not_cut_and_a_per_app_cap_is(caddy: Caddy, slow_upstream: str) -> None:
+    caddy.admin.ensure_server(SERVER, server_config(http_port=caddy.http_port))
+    caddy.admin.set_route(
+        SERVER,
+        app_route(route_id=route_id("test", "llm"), hosts=["llm.localhost"], upstreams=[slow_upstream]),
+    )
+    caddy.admin.set_route(
+        SERVER,
+        app_route(
+            route_id=route_id("test", "capped"),
+            hosts=["capped.localhost"],
+            upstreams=[slow_upstream],
+            request_timeout=2,
+        ),
+    )
+    results: dict[str, httpx.Response] = {}
+
+    def call(host: str, seconds: int) -> None:
+        results[host] = httpx.get(
+            f"http://127.0.0.1:{caddy.http_port}/?seconds={seconds}",
+            headers={"Host": host},
+            timeout=120,
+            trust_env=False,
+        )
+
+    # Side by side, so the test costs one long request.
+    threads = [
+        threading.Thread(target=call, args=("llm.localhost", 75)),
+        threading.Thread(target=call, args=("capped.localhost", 10)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert (results["llm.localhost"].status_code, results["llm.localhost"].text) == (200, "slept 75")
+    assert results["capped.localhost"].status_code == 504
