@@ -14,6 +14,7 @@ from api.schemas import (
     AppCreated,
     AppPublic,
     EnvKeys,
+    EnvVarPublic,
     LiveRelease,
     ServicePublic,
     VolumeCreate,
@@ -105,6 +106,21 @@ def set_env(
     """Set variables (others are kept); a live app rolls out a new release without rebuilding."""
     app = app_service.get_app(session, name)
     keys = app_service.set_env(session, settings=settings, app=app, values=body)
+    return EnvKeys(keys=keys, deployment=_roll_out(session, app))
+
+
+@router.get("/{name}/env", response_model=list[EnvVarPublic])
+def list_env(name: str, session: SessionDep, _user: CurrentUser) -> list[EnvVarPublic]:
+    """The app's variables by key; values are secrets and never returned."""
+    app = app_service.get_app(session, name)
+    return [EnvVarPublic(key=key) for key in app_service.env_keys(app=app)]
+
+
+@router.delete("/{name}/env/{key}", response_model=EnvKeys)
+def unset_env(name: str, key: str, session: SessionDep, _user: CurrentUser) -> EnvKeys:
+    """Remove one variable; a live app rolls out a new release without it, without rebuilding."""
+    app = app_service.get_app(session, name)
+    keys = app_service.unset_env(session, app=app, key=key)
     return EnvKeys(keys=keys, deployment=_roll_out(session, app))
 
 

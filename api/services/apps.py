@@ -126,7 +126,24 @@ def set_env(session: Session, *, settings: Settings, app: App, values: dict[str,
         else:
             app.env_vars.append(EnvVar(key=key, value_encrypted=encrypted))
     session.flush()
+    return env_keys(app=app)
+
+
+def env_keys(*, app: App) -> list[str]:
+    """Every key the app has, sorted; values stay encrypted."""
     return sorted(var.key for var in app.env_vars)
+
+
+def unset_env(session: Session, *, app: App, key: str) -> list[str]:
+    """Remove one variable (NotFound when the app has no such key); returns the keys left."""
+    found = next((var for var in app.env_vars if var.key == key), None)
+    if found is None:
+        raise NotFound(
+            f"app {app.name!r} has no variable {key!r}; `GET /api/v1/apps/{app.name}/env` lists them"
+        )
+    app.env_vars.remove(found)
+    session.flush()
+    return env_keys(app=app)
 
 
 def env_values(settings: Settings, app: App) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""The `dockyard` command: run the platform, migrate its database, create API tokens."""
+"""`dockyard server`, `migrate` and `token create`: run the platform and administer it on its own host."""
 
 from __future__ import annotations
 
@@ -11,9 +11,7 @@ import typer
 
 from core.errors import DockyardError
 
-app = typer.Typer(help="Dockyard: run Python apps as persistent processes.", no_args_is_help=True)
 token_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
-app.add_typer(token_app, name="token")
 
 
 def _fail(error: DockyardError) -> typer.Exit:
@@ -21,7 +19,6 @@ def _fail(error: DockyardError) -> typer.Exit:
     return typer.Exit(1)
 
 
-@app.command()
 def migrate() -> None:
     """Create or upgrade the database schema."""
     from core.migrate import upgrade
@@ -44,7 +41,6 @@ def token_create(name: Annotated[str, typer.Option("--name", help="What the toke
     typer.echo(token)
 
 
-@app.command()
 def server(
     host: Annotated[str, typer.Option(help="Address the API listens on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port the API listens on.")] = 8000,
@@ -157,7 +153,3 @@ def _stop(children: list[subprocess.Popen[bytes]]) -> None:
             child.wait(timeout=30)
         except subprocess.TimeoutExpired:
             child.kill()
-
-
-if __name__ == "__main__":
-    app()

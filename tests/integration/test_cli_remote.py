@@ -1,0 +1,242 @@
+"""The `dockyard` command driving a real server over its API, as a user's terminal or a script would:
+login, apps, env, a followed deploy, a failing one, scale, run, logs, and the exit codes (0 done, 1 refused
+with the server's detail, 3 unreachable) without tracebacks.
+
+One app is deployed once and reused, in file order.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+
+from tests.platform import Platform, Repo, eventually, fastapi_app, free_port
+
+DOCKYARD = str(Path(sys.executable).parent / "dockyard")
+APP = "remote"
+
+
+@pytest.fixture(scope="module")
+def platform(
+    tmp_path_factory: pytest.TempPathFactory, instance: str, docker_client: docker.DockerClient
+) -> Iterator[Platform]:
+    running = Platform(data_dir=tmp_path_factory.mktemp("platform"), instance=instance)
+    running.start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def config_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("config")
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Repo:
+    repo = Repo(tmp_path_factory.mktemp("git"), full_name="octo/remote")
+    repo.commit(fastapi_app("v1"), "first version")
+    return repo
+
+
+class Cli:
+    """Runs `.venv/bin/dockyard` against the platform (DOCKYARD_URL and DOCKYARD_TOKEN unless told)."""
+
+    def __init__(self, platform: Platform, config_home: Path) -> None:
+        self.platform = platform
+        self.config_home = config_home
+
+    def __call__(
+        self, *args: str, typed: str | None = None, logged_in: bool = True, **env: str
+    ) -> subprocess.CompletedProcess[str]:
+        environment = {
+            key: value for key, value in os.environ.items() if key not in ("DOCKYARD_URL", "DOCKYARD_TOKEN")
+        }
+        environment["XDG_CONFIG_HOME"] = str(self.config_home)
+        if logged_in:
+            environment |= {"DOCKYARD_URL": self.platform.api, "DOCKYARD_TOKEN": self.platform.token}
+        environment |= env
+        done = subprocess.run(
+            [DOCKYARD, *args],
+            env=environment,
+            input=typed,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            start_new_session=True,  # no terminal: prompts read stdin
+        )
+        assert "Traceback" not in done.stdout + done.stderr, done.stdout + done.stderr
+        return done
+
+
+@pytest.fixture(scope="module")
+def cli(platform: Platform, config_home: Path) -> Cli:
+    return Cli(platform, config_home)
+
+
+@pytest.fixture(scope="module")
+def created(cli: Cli, repo: Repo) -> subprocess.CompletedProcess[str]:
+    done = cli("apps", "create", APP, "--repo", repo.url, "--branch", repo.branch)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+@pytest.fixture(scope="module")
+def deployed(cli: Cli, created: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
+    """`deploy --follow` of the app, with GREETING set beforehand."""
+    assert cli("env", "set", APP, "GREETING=ahoy").returncode == 0
+    return cli("deploy", APP, "--follow")
+
+
+def test_login_checks_the_token_and_later_commands_use_it(
+    cli: Cli, platform: Platform, config_home: Path, created: subprocess.CompletedProcess[str]
+) -> None:
+    done = cli("login", "--url", platform.api, logged_in=False, typed=f"{platform.token}\n")
+
+    assert done.returncode == 0, done.stderr
+    assert platform.token not in done.stdout, "the token prompt hides what is typed"
+    saved = config_home / "dockyard" / "config.json"
+    assert json.loads(saved.read_text()) == {"url": platform.api, "token": platform.token}
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    listed = cli("apps", "list", logged_in=False)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.splitlines()[0].split() == ["NAME", "STATE", "URL"]
+    wrong = cli("login", "--url", platform.api, "--token", "dy_wrong", logged_in=False)
+    assert wrong.returncode == 1
+    assert json.loads(saved.read_text())["token"] == platform.token, "a refused login saves nothing"
+
+
+def test_apps_create_shows_the_secret_once_then_list_and_info(
+    cli: Cli, platform: Platform, created: subprocess.CompletedProcess[str]
+) -> None:
+    lines = created.stdout.splitlines()
+
+    assert lines[0] == f"created {APP}"
+    assert lines[1].split() == ["url:", f"http://{APP}.localhost:{platform.http_port}/"]
+    assert lines[2].split() == ["webhook", "url:", f"{platform.api}/webhooks/github"]
+    assert lines[3].startswith("webhook secret: whsec_")
+    secret = lines[3].split()[2]
+    listed = cli("apps", "list")
+    assert [line.split()[:3] for line in listed.stdout.splitlines()] == [
+        ["NAME", "STATE", "URL"],
+        [APP, "not", "deployed"],
+    ]
+    info = cli("apps", "info", APP)
+    assert info.returncode == 0
+    assert "branch:      main" in info.stdout.splitlines()
+    assert secret not in listed.stdout + info.stdout
+    duplicate = cli("apps", "create", APP, "--repo", "file:///tmp/x/y.git")
+    assert duplicate.returncode == 1
+    assert duplicate.stderr == f"error: an app named '{APP}' already exists; choose another name\n"
+
+
+def test_env_set_list_unset_and_delete(cli: Cli, repo: Repo) -> None:
+    assert cli("apps", "create", "envs", "--repo", repo.url).returncode == 0
+
+    done = cli("env", "set", "envs", "DEBUG=1", "DATABASE_URL=postgres://u:p@db/x?a=b")
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "set DEBUG, DATABASE_URL\n"
+    assert cli("env", "list", "envs").stdout == "DATABASE_URL\nDEBUG\n"
+    assert cli("env", "unset", "envs", "DEBUG").stdout == "unset DEBUG\n"
+    assert cli("env", "list", "envs").stdout == "DATABASE_URL\n"
+    unknown = cli("env", "unset", "envs", "DEBUG")
+    assert unknown.returncode == 1
+    assert unknown.stderr == (
+        "error: app 'envs' has no variable 'DEBUG'; `GET /api/v1/apps/envs/env` lists them\n"
+    )
+    assert cli("env", "set", "envs", "NOVALUE").returncode == 2
+    kept = cli("apps", "delete", "envs", typed="not-it\n")
+    assert kept.returncode == 1
+    assert kept.stderr.endswith("error: 'not-it' is not 'envs'; nothing was deleted\n")
+    deleted = cli("apps", "delete", "envs", typed="envs\n")
+    assert deleted.returncode == 0, deleted.stderr
+    assert deleted.stdout.endswith("deleted envs\n")
+    assert cli("apps", "info", "envs").returncode == 1
+
+
+def test_deploy_follow_streams_the_log_and_exits_0_when_live(
+    cli: Cli, platform: Platform, deployed: subprocess.CompletedProcess[str]
+) -> None:
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    lines = deployed.stdout.splitlines()
+    assert lines[0].startswith("deploying: deployment ")
+    phases = [line for line in lines if line.startswith("-----> ")]
+    assert len(phases) >= 5, deployed.stdout
+    assert lines[-1] == f"-----> Deployment {platform.live_deployment_id(APP)} is live at " + (
+        f"http://{APP}.localhost:{platform.http_port}/"
+    )
+    assert platform.get_app_page(APP).json() == {"version": "v1", "greeting": "ahoy"}
+    history = cli("deployments", APP, "--limit", "5")
+    assert history.stdout.splitlines()[1].split()[:3] == [
+        str(platform.live_deployment_id(APP)),
+        "live",
+        "api",
+    ]
+
+
+def test_a_failing_deploy_exits_1_with_its_reason_last(
+    cli: Cli, platform: Platform, deployed: subprocess.CompletedProcess[str]
+) -> None:
+    done = cli("deploy", APP, "--ref", "no-such-branch", "--follow")
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    failed = int(done.stdout.splitlines()[0].split()[-2])
+    reason = platform.deployment(APP, failed)["error"]
+    assert reason
+    assert done.stderr.endswith(f"error: deployment {failed} failed: {reason}\n")
+    assert platform.get_app_page(APP).json()["version"] == "v1", "the live release keeps serving"
+
+
+def test_scale_run_and_logs(cli: Cli, platform: Platform, deployed: subprocess.CompletedProcess[str]) -> None:
+    scaled = cli("scale", APP, "web=2")
+
+    assert scaled.returncode == 0, scaled.stderr
+    assert scaled.stdout.splitlines()[1].split()[:2] == ["web", "2"]
+    assert eventually(lambda: _running_web(platform) == 2, timeout=30), platform.server_log()
+    assert cli("scale", APP, "web=1").returncode == 0
+    failing = cli("run", APP, "--", "echo hi from $PORT; exit 3")
+    assert (failing.returncode, failing.stdout) == (3, "hi from 8000\n")
+    ok = cli("run", APP, "--", "python", "-c", "print(6 * 7)")
+    assert (ok.returncode, ok.stdout) == (0, "42\n")
+    logs = cli("logs", APP, "--process", "web", "--tail", "20")
+    assert logs.returncode == 0, logs.stderr
+    assert " web.1 | " in logs.stdout
+
+
+def _running_web(platform: Platform) -> int:
+    services = platform.call("GET", f"/api/v1/apps/{APP}/services").json()
+    web = [service for service in services if service["name"] == "web"]
+    return sum(
+        1 for service in web for container in service["containers"] if container["status"] == "running"
+    )
+
+
+def test_a_bad_token_exits_1_with_the_servers_detail(cli: Cli) -> None:
+    done = cli("apps", "list", DOCKYARD_TOKEN="dy_wrong")
+
+    assert done.returncode == 1
+    assert done.stderr == (
+        "error: the bearer token is not valid; create a new one with `dockyard token create`\n"
+    )
+    assert done.stdout == ""
+
+
+def test_an_unknown_app_exits_1_and_an_unreachable_server_exits_3(cli: Cli) -> None:
+    unknown = cli("restart", "nope")
+    assert unknown.returncode == 1
+    assert unknown.stderr == "error: no app named 'nope'; `GET /api/v1/apps` lists them\n"
+
+    url = f"http://127.0.0.1:{free_port()}"
+    done = cli("deploy", APP, "--follow", DOCKYARD_URL=url)
+
+    assert done.returncode == 3
+    assert done.stderr.startswith(f"error: cannot reach the Dockyard server at {url}: ")
+    assert done.stdout == ""
