@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api import problems
-from api.routes import apps, deployments, operations, webhooks
+from api import log_redaction, problems
+from api.routes import apps, deliveries, deploy_hooks, deployments, metrics, operations, webhooks
 
 app = FastAPI(
     title="Dockyard",
@@ -13,10 +13,14 @@ app = FastAPI(
     version="0.1.0",
 )
 problems.install(app)
+log_redaction.install()
 app.include_router(apps.router)
 app.include_router(deployments.router)
 app.include_router(operations.router)
 app.include_router(webhooks.router)
+app.include_router(deliveries.router)
+app.include_router(deploy_hooks.router)
+app.include_router(metrics.router)
 
 
 @app.get("/healthz", tags=["health"])

@@ -53,6 +53,12 @@ class EnvKeys(BaseModel):
     deployment: int | None = Field(description="The deployment rolling the change out, if the app is live.")
 
 
+class EnvVarPublic(BaseModel):
+    key: str
+    value: str | None = Field(None, description="Never returned: every value is a secret for now.")
+    is_secret: bool = True
+
+
 class VolumeCreate(BaseModel):
     name: str = Field(examples=["uploads"])
     mount_path: str = Field(examples=["/data"])
@@ -119,6 +125,26 @@ class WebhookAnswer(BaseModel):
     event: str
     delivery: str
     results: list[WebhookResult]
+
+
+class DeliveryPublic(BaseModel):
+    id: int
+    delivery_id: str = Field(
+        description="GitHub's X-GitHub-Delivery, or Dockyard's id for a deploy-hook call."
+    )
+    event: str = Field(description="GitHub's event (push, ping, …) or deploy-hook.")
+    received_at: datetime
+    signature_ok: bool = Field(description="False when the signature or hook token did not match: rejected.")
+    decision: str = Field(
+        description="What Dockyard did and why.", examples=["ignored: push to `dev`, app tracks `main`"]
+    )
+    deployment: int | None = Field(description="The deployment it queued, if any.")
+
+
+class DeployHookCreated(BaseModel):
+    url: str = Field(
+        description='POST here to deploy (`?ref=` or `{"ref": …}` optional); shown only in this response.'
+    )
 
 
 class ProcessLimits(BaseModel):

@@ -122,6 +122,8 @@ class App(Base):
     # its short-lived tokens and report statuses. Without it, the app uses its own webhook secret and
     # clones public or file URLs. GitHub's id, not a foreign key: an uninstall must not touch the app.
     github_installation_id: Mapped[int | None] = mapped_column(BigInteger)
+    # SHA-256 of the token in the app's generic deploy hook URL (CI systems, other forges); None: no hook.
+    deploy_hook_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     services: Mapped[list[Service]] = relationship(back_populates="app", cascade="all, delete-orphan")
@@ -202,13 +204,14 @@ class Volume(Base):
 
 
 class WebhookDelivery(Base):
-    """A received webhook and what Dockyard decided to do with it, and why."""
+    """A received webhook or deploy-hook call and what Dockyard decided to do with it, and why."""
 
     __tablename__ = "webhook_deliveries"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     delivery_id: Mapped[str] = mapped_column(String(64), index=True)
-    app_id: Mapped[int | None] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
+    # Indexed for the app's delivery log, read newest first a page at a time.
+    app_id: Mapped[int | None] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), index=True)
     event: Mapped[str] = mapped_column(String(50))
     signature_ok: Mapped[bool]
     decision: Mapped[str] = mapped_column(Text)

@@ -16,6 +16,7 @@ class Trigger:
     """Why a deployment was made."""
 
     PUSH = "push"
+    HOOK = "hook"
     API = "api"
     CONFIG = "config"
     ROLLBACK = "rollback"

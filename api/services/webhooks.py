@@ -9,6 +9,7 @@ from githubkit.webhooks import verify
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from api.services.deliveries import record_delivery
 from api.services.deployments import Trigger, request_deployment
 from core import crypto
 from core.errors import DockyardError, NotFound, Unauthorized
@@ -99,7 +100,14 @@ def handle_github_delivery(
     ]
     if not signed:
         for app in apps:
-            _record(session, delivery_id, app, event, signature_ok=False, decision="rejected: bad signature")
+            record_delivery(
+                session,
+                app=app,
+                delivery_id=delivery_id,
+                event=event,
+                signature_ok=False,
+                decision="rejected: bad signature",
+            )
         session.commit()  # the delivery log keeps rejections although the request fails
         raise Unauthorized(f"the signature matches no app tracking {full_name}: check the webhook's secret")
 
@@ -119,7 +127,9 @@ def _decide(session: Session, app: App, *, event: str, delivery_id: str, payload
     )
     if earlier is not None:
         decision = f"duplicate: delivery {delivery_id} was already handled ({earlier.decision})"
-        _record(session, delivery_id, app, event, signature_ok=True, decision=decision)
+        record_delivery(
+            session, app=app, delivery_id=delivery_id, event=event, signature_ok=True, decision=decision
+        )
         return AppDecision(app=app.name, decision=decision)
 
     deployment: Deployment | None = None
@@ -137,33 +147,18 @@ def _decide(session: Session, app: App, *, event: str, delivery_id: str, payload
             decision = ignored
     else:
         decision = f"ignored: `{event}` events do not deploy"
-    _record(session, delivery_id, app, event, signature_ok=True, decision=decision, deployment=deployment)
+    record_delivery(
+        session,
+        app=app,
+        delivery_id=delivery_id,
+        event=event,
+        signature_ok=True,
+        decision=decision,
+        deployment=deployment,
+    )
     return AppDecision(app=app.name, decision=decision, deployment=deployment.id if deployment else None)
 
 
 def forget_delivery(session: Session, delivery_id: str) -> None:
     """Drop a delivery's records, so that GitHub's redelivery of it is handled as new."""
     session.execute(delete(WebhookDelivery).where(WebhookDelivery.delivery_id == delivery_id))
-
-
-def _record(
-    session: Session,
-    delivery_id: str,
-    app: App,
-    event: str,
-    *,
-    signature_ok: bool,
-    decision: str,
-    deployment: Deployment | None = None,
-) -> None:
-    session.add(
-        WebhookDelivery(
-            delivery_id=delivery_id,
-            app_id=app.id,
-            event=event,
-            signature_ok=signature_ok,
-            decision=decision,
-            deployment_id=deployment.id if deployment else None,
-        )
-    )
-    session.flush()
