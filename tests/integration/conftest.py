@@ -12,6 +12,7 @@ import pytest
 
 from core import labels
 from tests.conftest import TEST_INSTANCE
+from tests.platform import Platform
 
 
 @pytest.fixture(scope="session")
@@ -31,6 +32,17 @@ def docker_client(instance: str) -> Iterator[docker.DockerClient]:
     yield client
     remove_owned(client, instance)
     client.close()
+
+
+@pytest.fixture(scope="module")
+def platform(
+    tmp_path_factory: pytest.TempPathFactory, instance: str, docker_client: docker.DockerClient
+) -> Iterator[Platform]:
+    """A real `dockyard server` for one test module; modules that need other settings define their own."""
+    running = Platform(data_dir=tmp_path_factory.mktemp("platform"), instance=instance)
+    running.start()
+    yield running
+    running.stop()
 
 
 def remove_owned(client: docker.DockerClient, instance: str) -> None:

@@ -12,26 +12,14 @@ import os
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import docker
 import pytest
 
 from tests.platform import Platform, Repo, eventually, fastapi_app, free_port
 
 DOCKYARD = str(Path(sys.executable).parent / "dockyard")
 APP = "remote"
-
-
-@pytest.fixture(scope="module")
-def platform(
-    tmp_path_factory: pytest.TempPathFactory, instance: str, docker_client: docker.DockerClient
-) -> Iterator[Platform]:
-    running = Platform(data_dir=tmp_path_factory.mktemp("platform"), instance=instance)
-    running.start()
-    yield running
-    running.stop()
 
 
 @pytest.fixture(scope="module")

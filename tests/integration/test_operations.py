@@ -10,7 +10,6 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Iterator
 
 import docker
 import httpx
@@ -51,16 +50,6 @@ def write_note():
     return {{"note": NOTE.read_text()}}
 '''
     return {"requirements.txt": "fastapi\nuvicorn\n", "main.py": main}
-
-
-@pytest.fixture(scope="module")
-def platform(
-    tmp_path_factory: pytest.TempPathFactory, instance: str, docker_client: docker.DockerClient
-) -> Iterator[Platform]:
-    running = Platform(data_dir=tmp_path_factory.mktemp("platform"), instance=instance)
-    running.start()
-    yield running
-    running.stop()
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ Tests run in order on one app, as a user's history of pushes would.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import docker
 import httpx
@@ -18,16 +17,6 @@ from core import labels
 from tests.platform import Platform, Repo, eventually, fastapi_app
 
 APP = "hello"
-
-
-@pytest.fixture(scope="module")
-def platform(
-    tmp_path_factory: pytest.TempPathFactory, instance: str, docker_client: docker.DockerClient
-) -> Iterator[Platform]:
-    running = Platform(data_dir=tmp_path_factory.mktemp("platform"), instance=instance)
-    running.start()
-    yield running
-    running.stop()
 
 
 @pytest.fixture(scope="module")
