@@ -1,4 +1,4 @@
-"""FastAPI dependencies: the database session, settings and the authenticated user."""
+"""FastAPI dependencies: the database session, settings and the authenticated caller."""
 
 from __future__ import annotations
 
@@ -6,13 +6,12 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import crypto
+from api.services.access import Principal
+from api.services.tokens import authenticate
 from core.db import session_scope
 from core.errors import Unauthorized
-from core.models import ApiToken, User, utcnow
 from core.settings import Settings, get_settings
 
 
@@ -26,23 +25,21 @@ SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def current_user(request: Request, session: SessionDep) -> User:
-    """The user behind the request's bearer token."""
+def bearer_token(request: Request) -> str:
+    """The request's bearer token (or `?token=` on WebSocket upgrades, which browsers cannot give headers)."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise Unauthorized(
-            "send `Authorization: Bearer <token>`; create a token with `dockyard token create`"
-        )
-    api_token = session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == crypto.hash_token(token.strip()))
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    raise Unauthorized(
+        "send `Authorization: Bearer <token>`: log in with `dockyard login`, "
+        "or create a token with `POST /api/v1/tokens`"
     )
-    now = utcnow()
-    if api_token is None:
-        raise Unauthorized("the bearer token is not valid; create a new one with `dockyard token create`")
-    if api_token.expires_at is not None and api_token.expires_at <= now:
-        raise Unauthorized(f"the token {api_token.name!r} has expired; create a new one")
-    return api_token.user
 
 
-CurrentUser = Annotated[User, Depends(current_user)]
+def current_principal(request: Request, session: SessionDep) -> Principal:
+    """The user behind the request's bearer token, with the token's scopes."""
+    return authenticate(session, bearer_token(request))
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

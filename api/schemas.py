@@ -19,6 +19,9 @@ class AppCreate(BaseModel):
     )
     repo_url: str = Field(description="Git URL to clone (https:// or file://).")
     branch: str = Field("main", description="The branch whose pushes deploy.")
+    team: str | None = Field(
+        None, description="The team that owns the app; default: your team, when you are in exactly one."
+    )
     config: dict[str, Any] = Field(
         default_factory=dict,
         description=CONFIG_DESCRIPTION,
@@ -33,6 +36,7 @@ class LiveRelease(BaseModel):
 
 class AppPublic(BaseModel):
     name: str
+    team: str = Field(description="The team that owns the app.")
     repo_url: str
     repo_full_name: str
     branch: str
@@ -55,7 +59,7 @@ class EnvKeys(BaseModel):
 
 class EnvVarPublic(BaseModel):
     key: str
-    value: str | None = Field(None, description="Never returned: every value is a secret for now.")
+    value: str | None = Field(None, description="The value of a plain setting; null for a secret.")
     is_secret: bool = True
 
 

@@ -58,6 +58,13 @@ class Unauthorized(DockyardError):
     title = "Unauthorized"
 
 
+class Forbidden(DockyardError):
+    """The caller is known but their role or token scopes do not allow this."""
+
+    status = 403
+    title = "Forbidden"
+
+
 class TimedOut(DockyardError):
     """Something the user started ran past its time limit (a one-off command, a release command)."""
 

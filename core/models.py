@@ -77,16 +77,57 @@ class DeploymentStatus(enum.StrEnum):
         return self in (DeploymentStatus.QUEUED, DeploymentStatus.BUILDING, DeploymentStatus.DEPLOYING)
 
 
+class Role(enum.StrEnum):
+    """A member's role in a team, from most to least powerful."""
+
+    OWNER = "owner"
+    ADMIN = "admin"
+    MEMBER = "member"
+    VIEWER = "viewer"
+
+
 class User(Base):
+    """A person (or robot) who signs in; `is_admin` marks the site administrator created on first run."""
+
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
-    password_hash: Mapped[str | None] = mapped_column(String(255))
+    password_hash: Mapped[str | None] = mapped_column(String(255))  # argon2id; None: tokens only
     is_admin: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
+    memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+
+class Team(Base):
+    """A group of people that owns apps; every app belongs to exactly one team."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="team", cascade="all, delete-orphan")
+    apps: Mapped[list[App]] = relationship(back_populates="team")
+
+
+class Membership(Base):
+    """A user's role in a team."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("team_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    team: Mapped[Team] = relationship(back_populates="memberships")
+    user: Mapped[User] = relationship(back_populates="memberships")
 
 
 class ApiToken(Base):
@@ -98,8 +139,13 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The first characters of the token, enough to recognise it in a list; the rest is never stored.
+    prefix: Mapped[str] = mapped_column(String(16), default="")
+    # What the token may do, within its user's roles: read, deploy, write, manage, admin.
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(back_populates="tokens")
@@ -110,6 +156,7 @@ class App(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(40), unique=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
     repo_url: Mapped[str] = mapped_column(String(500))
     repo_full_name: Mapped[str] = mapped_column(String(200), index=True)
     branch: Mapped[str] = mapped_column(String(255), default="main")
@@ -126,6 +173,7 @@ class App(Base):
     deploy_hook_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    team: Mapped[Team] = relationship(back_populates="apps")
     services: Mapped[list[Service]] = relationship(back_populates="app", cascade="all, delete-orphan")
     deployments: Mapped[list[Deployment]] = relationship(back_populates="app", cascade="all, delete-orphan")
     env_vars: Mapped[list[EnvVar]] = relationship(back_populates="app", cascade="all, delete-orphan")
@@ -184,6 +232,8 @@ class EnvVar(Base):
     app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(255))
     value_encrypted: Mapped[str] = mapped_column(Text)
+    # Secret values are never shown again; plain settings (LOG_LEVEL) are shown in lists.
+    is_secret: Mapped[bool] = mapped_column(default=True)
 
     app: Mapped[App] = relationship(back_populates="env_vars")
 

@@ -28,14 +28,28 @@ def migrate() -> None:
 
 
 @token_app.command("create")
-def token_create(name: Annotated[str, typer.Option("--name", help="What the token is for.")]) -> None:
-    """Create an API token and print it (it is shown only once)."""
+def token_create(
+    name: Annotated[str, typer.Option("--name", help="What the token is for.")],
+    scopes: Annotated[
+        list[str] | None,
+        typer.Option("--scope", help="read, deploy, write, manage or admin; repeat it; default: all."),
+    ] = None,
+    expires_in_days: Annotated[int | None, typer.Option("--expires-in-days", help="Default: never.")] = None,
+) -> None:
+    """Create a site administrator's API token on this host and print it (it is shown only once)."""
+    from api.services.accounts import ensure_site_admin
     from api.services.tokens import create_token
     from core.db import session_scope
 
     try:
         with session_scope() as session:
-            token = create_token(session, name=name)
+            _row, token = create_token(
+                session,
+                user=ensure_site_admin(session),
+                name=name,
+                scopes=scopes or None,
+                expires_in_days=expires_in_days,
+            )
     except DockyardError as error:
         raise _fail(error) from error
     typer.echo(token)

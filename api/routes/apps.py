@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import docker
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 from sqlalchemy.orm import Session
 
-from api.deps import CurrentUser, SessionDep, SettingsDep
+from api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from api.services import teams
+from api.services.access import Permission, app_for, check_scope, visible_apps
 from api.schemas import (
     AppCreate,
     AppCreated,
@@ -37,6 +39,7 @@ def app_public(session: Session, settings: Settings, app: App) -> AppPublic:
     live = app_service.live_deployment(session, app)
     return AppPublic(
         name=app.name,
+        team=app.team.name,
         repo_url=app.repo_url,
         repo_full_name=app.repo_full_name,
         branch=app.branch,
@@ -64,11 +67,15 @@ def _roll_out(session: Session, app: App) -> int | None:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=AppCreated)
-def create_app(body: AppCreate, session: SessionDep, settings: SettingsDep, _user: CurrentUser) -> AppCreated:
-    """Create an app; the response carries its webhook secret, shown only here."""
+def create_app(
+    body: AppCreate, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
+) -> AppCreated:
+    """Create an app in one of your teams; the response carries its webhook secret, shown only here."""
+    team = teams.team_for_new_app(session, principal, body.team)
     app, secret = app_service.create_app(
         session,
         settings=settings,
+        team=team,
         name=body.name,
         repo_url=body.repo_url,
         branch=body.branch,
@@ -78,56 +85,69 @@ def create_app(body: AppCreate, session: SessionDep, settings: SettingsDep, _use
 
 
 @router.get("", response_model=list[AppPublic])
-def list_apps(session: SessionDep, settings: SettingsDep, _user: CurrentUser) -> list[AppPublic]:
-    """Every app."""
-    return [app_public(session, settings, app) for app in app_service.list_apps(session)]
+def list_apps(session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal) -> list[AppPublic]:
+    """The apps of your teams, by name."""
+    check_scope(principal, Permission.READ)
+    return [app_public(session, settings, app) for app in app_service.list_apps(session, visible_apps(principal))]
 
 
 @router.get("/{name}", response_model=AppPublic)
-def get_app(name: str, session: SessionDep, settings: SettingsDep, _user: CurrentUser) -> AppPublic:
+def get_app(name: str, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal) -> AppPublic:
     """One app: its URL, live release and webhook URL."""
-    return app_public(session, settings, app_service.get_app(session, name))
+    return app_public(session, settings, app_for(session, principal, name, Permission.READ))
 
 
 @router.put("/{name}/config", response_model=AppPublic)
 def set_config(
-    name: str, body: dict[str, Any], session: SessionDep, settings: SettingsDep, _user: CurrentUser
+    name: str, body: dict[str, Any], session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
 ) -> AppPublic:
     """Replace the app's explicit settings (dockyard.toml's shape); the next deployment builds with them."""
-    app = app_service.get_app(session, name)
+    app = app_for(session, principal, name, Permission.WRITE)
     app_service.set_config(app, body)
     return app_public(session, settings, app)
 
 
 @router.put("/{name}/env", response_model=EnvKeys)
 def set_env(
-    name: str, body: dict[str, str], session: SessionDep, settings: SettingsDep, _user: CurrentUser
+    name: str,
+    body: dict[str, str],
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: CurrentPrincipal,
+    secret: bool = Query(
+        True, description="false stores plain settings (LOG_LEVEL) whose values lists show; secrets never are."
+    ),
 ) -> EnvKeys:
     """Set variables (others are kept); a live app rolls out a new release without rebuilding."""
-    app = app_service.get_app(session, name)
-    keys = app_service.set_env(session, settings=settings, app=app, values=body)
+    app = app_for(session, principal, name, Permission.WRITE)
+    keys = app_service.set_env(session, settings=settings, app=app, values=body, secret=secret)
     return EnvKeys(keys=keys, deployment=_roll_out(session, app))
 
 
 @router.get("/{name}/env", response_model=list[EnvVarPublic])
-def list_env(name: str, session: SessionDep, _user: CurrentUser) -> list[EnvVarPublic]:
-    """The app's variables by key; values are secrets and never returned."""
-    app = app_service.get_app(session, name)
-    return [EnvVarPublic(key=key) for key in app_service.env_keys(app=app)]
+def list_env(
+    name: str, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
+) -> list[EnvVarPublic]:
+    """The app's variables by key; a secret's value is never returned (`"value": null, "is_secret": true`)."""
+    app = app_for(session, principal, name, Permission.READ)
+    return [
+        EnvVarPublic(key=key, value=value, is_secret=is_secret)
+        for key, value, is_secret in app_service.env_listing(settings, app)
+    ]
 
 
 @router.delete("/{name}/env/{key}", response_model=EnvKeys)
-def unset_env(name: str, key: str, session: SessionDep, _user: CurrentUser) -> EnvKeys:
+def unset_env(name: str, key: str, session: SessionDep, principal: CurrentPrincipal) -> EnvKeys:
     """Remove one variable; a live app rolls out a new release without it, without rebuilding."""
-    app = app_service.get_app(session, name)
+    app = app_for(session, principal, name, Permission.WRITE)
     keys = app_service.unset_env(session, app=app, key=key)
     return EnvKeys(keys=keys, deployment=_roll_out(session, app))
 
 
 @router.post("/{name}/volumes", status_code=status.HTTP_201_CREATED, response_model=VolumePublic)
-def add_volume(name: str, body: VolumeCreate, session: SessionDep, _user: CurrentUser) -> VolumePublic:
+def add_volume(name: str, body: VolumeCreate, session: SessionDep, principal: CurrentPrincipal) -> VolumePublic:
     """Attach a named volume that survives deploys; a live app rolls out a new release."""
-    app = app_service.get_app(session, name)
+    app = app_for(session, principal, name, Permission.WRITE)
     volume = app_service.add_volume(
         session, app=app, name=body.name, mount_path=body.mount_path, process=body.process
     )
@@ -141,10 +161,10 @@ def add_volume(name: str, body: VolumeCreate, session: SessionDep, _user: Curren
 
 @router.get("/{name}/services", response_model=list[ServicePublic])
 def list_services(
-    name: str, session: SessionDep, settings: SettingsDep, _user: CurrentUser
+    name: str, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
 ) -> list[ServicePublic]:
     """Each process type with its replicas and containers, as the engine reports them."""
-    app = app_service.get_app(session, name)
+    app = app_for(session, principal, name, Permission.READ)
     try:
         client = docker.from_env()
     except docker.errors.DockerException as error:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from api.deps import CurrentUser, SessionDep, SettingsDep
+from api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from api.services.access import Permission, app_for
 from api.paging import PageDep, next_link
 from api.schemas import DeliveryPublic
 from api.services import apps as app_service
@@ -21,10 +22,10 @@ def list_deliveries(
     session: SessionDep,
     settings: SettingsDep,
     page: PageDep,
-    _user: CurrentUser,
+    principal: CurrentPrincipal,
 ) -> list[DeliveryPublic]:
     """What each delivery meant for the app and why, newest first; `Link: rel="next"` when there are more."""
-    found = delivery_service.list_deliveries(session, app_service.get_app(session, name), page)
+    found = delivery_service.list_deliveries(session, app_for(session, principal, name, Permission.READ), page)
     response.headers.update(next_link(request, settings, found))
     return [
         DeliveryPublic(

@@ -7,7 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from api.deps import CurrentUser, SessionDep, SettingsDep
+from api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from api.services.access import Permission, app_for
 from api.schemas import DeployHookCreated, DeploymentAccepted
 from api.services import apps as app_service
 from api.services import deploy_hooks
@@ -27,18 +28,18 @@ HOOK_BODY = {
     "/api/v1/apps/{name}/deploy-hook", status_code=status.HTTP_201_CREATED, response_model=DeployHookCreated
 )
 def create_deploy_hook(
-    name: str, session: SessionDep, settings: SettingsDep, _user: CurrentUser
+    name: str, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
 ) -> DeployHookCreated:
     """Create the app's deploy hook URL, or replace it (the old URL stops working); shown only here."""
-    app = app_service.get_app(session, name)
+    app = app_for(session, principal, name, Permission.WRITE)
     token = deploy_hooks.create_hook(app)
     return DeployHookCreated(url=deploy_hooks.hook_url(settings, app, token))
 
 
 @router.delete("/api/v1/apps/{name}/deploy-hook", status_code=status.HTTP_204_NO_CONTENT)
-def delete_deploy_hook(name: str, session: SessionDep, _user: CurrentUser) -> Response:
+def delete_deploy_hook(name: str, session: SessionDep, principal: CurrentPrincipal) -> Response:
     """Disable the app's deploy hook: its URL answers 404 until a new one is created."""
-    deploy_hooks.disable_hook(app_service.get_app(session, name))
+    deploy_hooks.disable_hook(app_for(session, principal, name, Permission.WRITE))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

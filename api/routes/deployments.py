@@ -8,7 +8,8 @@ import redis
 from fastapi import APIRouter, Query, status
 from fastapi.responses import PlainTextResponse, StreamingResponse
 
-from api.deps import CurrentUser, SessionDep, SettingsDep
+from api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from api.services.access import Permission, app_for
 from api.schemas import DeploymentAccepted, DeploymentCreate, DeploymentPublic
 from api.services import apps as app_service
 from api.services import deployments as deployment_service
@@ -23,10 +24,10 @@ router = APIRouter(prefix="/api/v1/apps/{name}/deployments", tags=["deployments"
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=DeploymentAccepted)
 def create_deployment(
-    name: str, session: SessionDep, _user: CurrentUser, body: DeploymentCreate | None = None
+    name: str, session: SessionDep, principal: CurrentPrincipal, body: DeploymentCreate | None = None
 ) -> DeploymentAccepted:
     """Build and release the app's branch, or `ref` (a branch, tag or commit)."""
-    app = app_service.get_app(session, name)
+    app = app_for(session, principal, name, Permission.DEPLOY)
     deployment = deployment_service.request_deployment(
         session, app=app, trigger=deployment_service.Trigger.API, ref=body.ref if body else None
     )
@@ -39,17 +40,17 @@ def create_deployment(
 def list_deployments(
     name: str,
     session: SessionDep,
-    _user: CurrentUser,
+    principal: CurrentPrincipal,
     limit: int = Query(50, ge=1, le=500),
 ) -> list[Deployment]:
     """The app's deployments, newest first."""
-    return deployment_service.list_deployments(session, app_service.get_app(session, name), limit=limit)
+    return deployment_service.list_deployments(session, app_for(session, principal, name, Permission.READ), limit=limit)
 
 
 @router.get("/{deployment_id}", response_model=DeploymentPublic)
-def get_deployment(name: str, deployment_id: int, session: SessionDep, _user: CurrentUser) -> Deployment:
+def get_deployment(name: str, deployment_id: int, session: SessionDep, principal: CurrentPrincipal) -> Deployment:
     """One deployment: status, commit, image and, when it failed, why."""
-    return deployment_service.get_deployment(session, app_service.get_app(session, name), deployment_id)
+    return deployment_service.get_deployment(session, app_for(session, principal, name, Permission.READ), deployment_id)
 
 
 @router.get("/{deployment_id}/logs", response_class=PlainTextResponse, response_model=None)
@@ -58,11 +59,11 @@ def get_logs(
     deployment_id: int,
     session: SessionDep,
     settings: SettingsDep,
-    _user: CurrentUser,
+    principal: CurrentPrincipal,
     follow: bool = Query(False, description="Stream lines until the deployment ends."),
 ) -> PlainTextResponse | StreamingResponse:
     """The deployment's build and release log as text; `?follow=1` streams it live."""
-    deployment = deployment_service.get_deployment(session, app_service.get_app(session, name), deployment_id)
+    deployment = deployment_service.get_deployment(session, app_for(session, principal, name, Permission.READ), deployment_id)
     log = deployment_service.deployment_log(redis.Redis.from_url(settings.redis_url), settings, deployment)
     if not deployment_service.is_running(deployment):
         return PlainTextResponse(deployment.log if deployment.log is not None else log.text())

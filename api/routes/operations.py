@@ -10,7 +10,8 @@ import redis
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import PlainTextResponse, StreamingResponse
 
-from api.deps import CurrentUser, SessionDep, SettingsDep
+from api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from api.services.access import Permission, app_for
 from api.routes.apps import app_public
 from api.schemas import (
     AppPublic,
@@ -32,10 +33,10 @@ router = APIRouter(prefix="/api/v1/apps/{name}", tags=["operations"])
 
 @router.post("/scale", response_model=list[ServicePublic])
 def scale(
-    name: str, body: dict[str, int], session: SessionDep, settings: SettingsDep, _user: CurrentUser
+    name: str, body: dict[str, int], session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
 ) -> list[ServicePublic]:
     """Set replicas per process (`{"web": 2, "worker": 3}`); a reconcile pass starts or stops containers."""
-    app = app_service.get_app(session, name)
+    app = app_for(session, principal, name, Permission.DEPLOY)
     operations.scale(session, app=app, replicas=body)
     with operations.engine(settings) as runtime:
         rows = service_status(runtime, app)
@@ -46,33 +47,33 @@ def scale(
     "/processes/{process}/limits", status_code=status.HTTP_202_ACCEPTED, response_model=RolloutAccepted
 )
 def set_limits(
-    name: str, process: str, body: ProcessLimits, session: SessionDep, _user: CurrentUser
+    name: str, process: str, body: ProcessLimits, session: SessionDep, principal: CurrentPrincipal
 ) -> RolloutAccepted:
     """Set a process's memory and CPU limits; a live app rolls out its image again to apply them."""
-    app = app_service.get_app(session, name)
+    app = app_for(session, principal, name, Permission.WRITE)
     deployment = operations.set_limits(session, app=app, process=process, memory=body.memory, cpus=body.cpus)
     return RolloutAccepted(deployment=deployment.id if deployment else None)
 
 
 @router.post("/restart", status_code=status.HTTP_202_ACCEPTED, response_model=DeploymentAccepted)
-def restart(name: str, session: SessionDep, _user: CurrentUser) -> DeploymentAccepted:
+def restart(name: str, session: SessionDep, principal: CurrentPrincipal) -> DeploymentAccepted:
     """Restart every process without downtime: the live release is started afresh, then switched to."""
-    deployment = operations.restart(session, app=app_service.get_app(session, name))
+    deployment = operations.restart(session, app=app_for(session, principal, name, Permission.DEPLOY))
     return DeploymentAccepted(id=deployment.id, status=deployment.status)
 
 
 @router.post("/stop", response_model=AppPublic)
-def stop(name: str, session: SessionDep, settings: SettingsDep, _user: CurrentUser) -> AppPublic:
+def stop(name: str, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal) -> AppPublic:
     """Stop every process (releases, settings and volumes stay); the app's host answers 404 meanwhile."""
-    app = app_service.get_app(session, name)
+    app = app_for(session, principal, name, Permission.DEPLOY)
     operations.set_stopped(session, app=app, stopped=True)
     return app_public(session, settings, app)
 
 
 @router.post("/start", response_model=AppPublic)
-def start(name: str, session: SessionDep, settings: SettingsDep, _user: CurrentUser) -> AppPublic:
+def start(name: str, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal) -> AppPublic:
     """Run a stopped app's live release again."""
-    app = app_service.get_app(session, name)
+    app = app_for(session, principal, name, Permission.DEPLOY)
     operations.set_stopped(session, app=app, stopped=False)
     return app_public(session, settings, app)
 
@@ -82,11 +83,11 @@ def rollback(
     name: str,
     session: SessionDep,
     settings: SettingsDep,
-    _user: CurrentUser,
+    principal: CurrentPrincipal,
     body: RollbackRequest | None = None,
 ) -> DeploymentAccepted:
     """Release an earlier deployment's image again, with the current env; no rebuild, no release command."""
-    app = app_service.get_app(session, name)
+    app = app_for(session, principal, name, Permission.DEPLOY)
     with operations.engine(settings) as runtime:
         target = operations.rollback_target(
             session, runtime, app=app, deployment_id=body.deployment if body else None
@@ -97,10 +98,10 @@ def rollback(
 
 @router.post("/run", response_model=RunResult)
 def run(
-    name: str, body: RunRequest, session: SessionDep, settings: SettingsDep, _user: CurrentUser
+    name: str, body: RunRequest, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
 ) -> RunResult:
     """Run a command once in a throwaway container of the live release; its exit code and output."""
-    app = app_service.get_app(session, name)
+    app = app_for(session, principal, name, Permission.DEPLOY)
     with operations.engine(settings) as runtime:
         exit_code, output = operations.run_command(
             session, runtime, settings=settings, app=app, command=body.command, timeout=body.timeout
@@ -113,13 +114,13 @@ def logs(
     name: str,
     session: SessionDep,
     settings: SettingsDep,
-    _user: CurrentUser,
+    principal: CurrentPrincipal,
     process: str | None = Query(None, description="One process type (web, worker…); default: all."),
     tail: int = Query(100, ge=0, le=10_000, description="Lines to show (per container when following)."),
     follow: bool = Query(False, description="Keep streaming new lines until the client disconnects."),
 ) -> PlainTextResponse | StreamingResponse:
     """What the app's containers write, `<time> <process>.<replica> | <line>`, oldest first."""
-    app = app_service.get_app(session, name)
+    app = app_for(session, principal, name, Permission.READ)
     if process is not None:
         operations.check_process(session, app, process)
     session.close()  # a stream can last hours: do not hold a database connection meanwhile
@@ -155,11 +156,11 @@ def delete_app(
     name: str,
     session: SessionDep,
     settings: SettingsDep,
-    _user: CurrentUser,
+    principal: CurrentPrincipal,
     volumes: bool = Query(False, description="Also delete the app's volumes and the data on them."),
 ) -> Response:
     """Delete the app: its containers, route, network and images, its volumes if asked, and its history."""
-    app = app_service.get_app(session, name)
+    app = app_for(session, principal, name, Permission.MANAGE)
     with operations.engine(settings) as runtime:
         operations.delete_app(
             session,

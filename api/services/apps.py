@@ -7,13 +7,13 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlparse
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from builder.config import config_from_mapping, to_mapping
 from core import crypto
 from core.errors import ConfigError, Conflict, NotFound
-from core.models import App, Deployment, DeploymentStatus, EnvVar, Service, Volume
+from core.models import App, Deployment, DeploymentStatus, EnvVar, Service, Team, Volume
 from core.settings import Settings
 
 APP_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,28}[a-z0-9])?$")
@@ -47,12 +47,13 @@ def create_app(
     session: Session,
     *,
     settings: Settings,
+    team: Team,
     name: str,
     repo_url: str,
     branch: str,
     config: Mapping[str, Any] | None = None,
 ) -> tuple[App, str]:
-    """Create an app with a web service; returns it and its webhook secret (shown only once)."""
+    """Create an app owned by `team` with a web service; returns it and its webhook secret (shown once)."""
     if not APP_NAME.match(name):
         raise ConfigError(
             "must be a DNS label: 1-30 lowercase letters, digits and dashes, starting with a letter",
@@ -67,6 +68,7 @@ def create_app(
     secret = crypto.new_token("whsec")
     app = App(
         name=name,
+        team=team,
         repo_url=repo_url.strip(),
         repo_full_name=full_name,
         branch=branch.strip(),
@@ -89,17 +91,9 @@ def set_config(app: App, config: Mapping[str, Any]) -> None:
     app.config = validated_config(config)
 
 
-def get_app(session: Session, name: str) -> App:
-    """The app called `name`, or NotFound."""
-    app = session.scalar(select(App).where(App.name == name))
-    if app is None:
-        raise NotFound(f"no app named {name!r}; `GET /api/v1/apps` lists them")
-    return app
-
-
-def list_apps(session: Session) -> list[App]:
-    """Every app, by name."""
-    return list(session.scalars(select(App).order_by(App.name)))
+def list_apps(session: Session, visible: Select[tuple[App]]) -> list[App]:
+    """The apps of a query (the caller's visible apps), by name."""
+    return list(session.scalars(visible.order_by(App.name)))
 
 
 def live_deployment(session: Session, app: App) -> Deployment | None:
@@ -111,8 +105,10 @@ def live_deployment(session: Session, app: App) -> Deployment | None:
     )
 
 
-def set_env(session: Session, *, settings: Settings, app: App, values: dict[str, str]) -> list[str]:
-    """Set (add or replace) environment variables; returns every key the app now has."""
+def set_env(
+    session: Session, *, settings: Settings, app: App, values: dict[str, str], secret: bool = True
+) -> list[str]:
+    """Set (add or replace) environment variables, secret or plain; returns every key the app now has."""
     for key in values:
         if not ENV_KEY.match(key):
             raise ConfigError("must be letters, digits and underscores, not starting with a digit", where=key)
@@ -123,10 +119,19 @@ def set_env(session: Session, *, settings: Settings, app: App, values: dict[str,
         encrypted = crypto.encrypt(settings.secret(), value)
         if key in existing:
             existing[key].value_encrypted = encrypted
+            existing[key].is_secret = secret
         else:
-            app.env_vars.append(EnvVar(key=key, value_encrypted=encrypted))
+            app.env_vars.append(EnvVar(key=key, value_encrypted=encrypted, is_secret=secret))
     session.flush()
     return env_keys(app=app)
+
+
+def env_listing(settings: Settings, app: App) -> list[tuple[str, str | None, bool]]:
+    """(key, value, is_secret) for each variable, sorted; a secret's value is None."""
+    return [
+        (var.key, None if var.is_secret else crypto.decrypt(settings.secret(), var.value_encrypted), var.is_secret)
+        for var in sorted(app.env_vars, key=lambda var: var.key)
+    ]
 
 
 def env_keys(*, app: App) -> list[str]:

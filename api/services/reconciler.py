@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 import redis
 from redis.exceptions import LockError
 from redis.lock import Lock
+from sqlalchemy import select
 
 from api.services import routing
 from api.services.apps import list_apps, live_deployment
 from api.services.releases import plan_value, release_of
 from core.db import session_scope
 from core.errors import DockyardError
+from core.models import App
 from core.settings import Settings
 from scheduler import proxy
 from scheduler.desired import Release, desired_containers
@@ -115,7 +117,7 @@ def _desired(settings: Settings, redis_client: redis.Redis) -> tuple[dict[str, _
     live: dict[str, _Live] = {}
     busy: set[str] = set()
     with session_scope() as session:
-        for app in list_apps(session):
+        for app in list_apps(session, select(App)):
             if redis_client.exists(deploy_lock_name(settings, app.id)):
                 busy.add(app.name)
             deployment = live_deployment(session, app)

@@ -77,10 +77,12 @@ def client(database: str) -> Iterator[TestClient]:
 
 @pytest.fixture
 def token(database: str) -> str:
+    """A token of the site administrator, with every scope."""
+    from api.services.accounts import ensure_site_admin
     from api.services.tokens import create_token
 
     with db.session_scope() as session:
-        return create_token(session, name="tests")
+        return create_token(session, user=ensure_site_admin(session), name="tests")[1]
 
 
 @pytest.fixture

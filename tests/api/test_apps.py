@@ -75,7 +75,7 @@ def test_every_route_needs_a_valid_bearer_token(client: TestClient, auth: dict[s
     bad = client.get("/api/v1/apps", headers={"Authorization": "Bearer dy_wrong"})
     assert bad.status_code == 401
     assert bad.headers["content-type"] == "application/problem+json"
-    assert "dockyard token create" in bad.json()["detail"]
+    assert "dockyard login" in bad.json()["detail"]
     assert client.get("/api/v1/apps", headers=auth).status_code == 200
 
 

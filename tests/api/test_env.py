@@ -108,5 +108,5 @@ def test_unknown_apps_are_404_and_a_token_is_needed(
     unknown = client.request(method, f"/api/v1/apps/nope{path}", headers=auth)
 
     assert unknown.status_code == 404
-    assert unknown.json()["detail"] == "no app named 'nope'; `GET /api/v1/apps` lists them"
+    assert unknown.json()["detail"] == "no app named 'nope'; `GET /api/v1/apps` lists yours"
     assert client.request(method, f"/api/v1/apps/nope{path}").status_code == 401

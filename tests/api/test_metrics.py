@@ -14,7 +14,7 @@ from sqlalchemy import event
 
 from core import db
 from core.db import session_scope
-from core.models import App, Deployment
+from core.models import App, Deployment, Team
 from core.settings import get_settings
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -67,9 +67,11 @@ def value(samples: Samples, name: str, **labels: str) -> float:
 def seed(*rows: dict[str, Any], apps: int = 1) -> None:
     """`apps` apps; the deployments all belong to the first."""
     with session_scope() as session:
+        team = Team(name="main")
         made = [
             App(
                 name=f"app{n}",
+                team=team,
                 repo_url=f"https://github.com/octo/app{n}.git",
                 repo_full_name=f"octo/app{n}",
                 webhook_secret="x",

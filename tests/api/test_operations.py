@@ -124,7 +124,7 @@ def test_unknown_apps_are_404(
 ) -> None:
     response = client.request(method, f"/api/v1/apps/nope{path}", json=body, headers=auth)
 
-    assert_problem(response, 404, "no app named 'nope'; `GET /api/v1/apps` lists them")
+    assert_problem(response, 404, "no app named 'nope'; `GET /api/v1/apps` lists yours")
 
 
 def test_operations_need_a_token(client: TestClient, app: str) -> None:

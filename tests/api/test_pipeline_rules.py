@@ -11,7 +11,7 @@ import redis
 from api.services.deployments import deployment_log
 from api.services.pipeline import Pipeline, fail_stuck
 from core.db import session_scope
-from core.models import App, Deployment, utcnow
+from core.models import App, Deployment, Team, utcnow
 from core.settings import Settings, get_settings
 
 REPO = "file:///nonexistent/o/hello.git"
@@ -34,7 +34,11 @@ def add_app(**deployments: dict) -> dict[str, int]:
     ids = {}
     with session_scope() as session:
         app = App(
-            name="hello", repo_url="file:///r/o/hello.git", repo_full_name="o/hello", webhook_secret="x"
+            name="hello",
+            team=Team(name="main"),
+            repo_url="file:///r/o/hello.git",
+            repo_full_name="o/hello",
+            webhook_secret="x",
         )
         session.add(app)
         session.flush()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from core import crypto, db
-from core.models import App, Deployment, EnvVar, Service, Volume
+from core.models import App, Deployment, EnvVar, Service, Team, Volume
 from core.settings import get_settings
 from scheduler.desired import Limits, Release
 
@@ -23,6 +23,7 @@ def make_app(session: Session) -> tuple[App, Deployment]:
     settings = get_settings()
     app = App(
         name="blog",
+        team=Team(name="main"),
         repo_url="file:///r/o/blog.git",
         repo_full_name="o/blog",
         webhook_secret="x",
