@@ -7,7 +7,8 @@ import redis
 from celery.utils.log import get_task_logger
 from kombu.exceptions import OperationalError
 
-from api.services import reconciler
+from api.services import deployment_events as _deployment_events  # noqa: F401  (registers the session hooks)
+from api.services import deployment_reports, reconciler
 from api.services.deployments import finish
 from api.services.pipeline import Pipeline, fail_stuck
 from core.celery_app import celery_app
@@ -85,3 +86,9 @@ def enqueue_deployments(deployment_ids: list[int]) -> None:
                     if deployment is not None:
                         finish(deployment, DeploymentStatus.FAILED, reason)
             raise TemporaryError(reason) from error
+
+
+@celery_app.task(name="api.tasks.report_deployment")
+def report_deployment(deployment_id: int, status: str) -> None:
+    """Tell GitHub and the app's notification targets that a deployment took `status`."""
+    deployment_reports.report(get_settings(), deployment_id, status)

@@ -38,6 +38,11 @@ def reconcile_queue(settings: Settings) -> str:
     return f"dockyard-{settings.instance}-reconcile"
 
 
+def events_queue(settings: Settings) -> str:
+    """The queue deployment reports (GitHub statuses, notifications) go to: never behind a build."""
+    return f"dockyard-{settings.instance}-events"
+
+
 def make_celery(settings: Settings) -> Celery:
     """A Celery app for this installation's queue."""
     app = Celery("dockyard", broker=settings.redis_url, include=["api.tasks"])
@@ -45,7 +50,11 @@ def make_celery(settings: Settings) -> Celery:
     app.conf.update(
         task_default_queue=f"dockyard-{settings.instance}",
         # Reconcile passes get their own worker: a queue full of builds must not delay healing.
-        task_routes={"api.tasks.reconcile": {"queue": reconcile_queue(settings)}},
+        # Reports get it too: a GitHub status must not wait for the build it reports on.
+        task_routes={
+            "api.tasks.reconcile": {"queue": reconcile_queue(settings)},
+            "api.tasks.report_deployment": {"queue": events_queue(settings)},
+        },
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,

@@ -71,7 +71,7 @@ def server(
     from api.services.preflight import check_dependencies
     from api.services.reconciler import reconcile
     from api.tasks import reconcile as reconcile_task
-    from core.celery_app import reconcile_queue
+    from core.celery_app import events_queue, reconcile_queue
     from core.migrate import upgrade
     from core.settings import get_settings
     from scheduler.caddy import start_caddy
@@ -125,8 +125,9 @@ def server(
                     *celery,
                     "worker",
                     *alone,
-                    "--concurrency=1",
-                    f"--queues={reconcile_queue(settings)}",
+                    # One slot for healing, one for reports, so a slow notification never delays a pass.
+                    "--concurrency=2",
+                    f"--queues={reconcile_queue(settings)},{events_queue(settings)}",
                     f"--hostname=dockyard-{settings.instance}-reconcile@%h",
                 ]
             )

@@ -9,8 +9,6 @@ from fastapi import APIRouter, Query, status
 from sqlalchemy.orm import Session
 
 from api.deps import CurrentPrincipal, SessionDep, SettingsDep
-from api.services import teams
-from api.services.access import Permission, app_for, check_scope, visible_apps
 from api.schemas import (
     AppCreate,
     AppCreated,
@@ -23,6 +21,8 @@ from api.schemas import (
     VolumePublic,
 )
 from api.services import apps as app_service
+from api.services import teams
+from api.services.access import Permission, app_for, check_scope, visible_apps
 from api.services.deployments import request_rollout
 from api.services.processes import service_status
 from api.tasks import enqueue_deployments
@@ -88,7 +88,9 @@ def create_app(
 def list_apps(session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal) -> list[AppPublic]:
     """The apps of your teams, by name."""
     check_scope(principal, Permission.READ)
-    return [app_public(session, settings, app) for app in app_service.list_apps(session, visible_apps(principal))]
+    return [
+        app_public(session, settings, app) for app in app_service.list_apps(session, visible_apps(principal))
+    ]
 
 
 @router.get("/{name}", response_model=AppPublic)
@@ -115,7 +117,8 @@ def set_env(
     settings: SettingsDep,
     principal: CurrentPrincipal,
     secret: bool = Query(
-        True, description="false stores plain settings (LOG_LEVEL) whose values lists show; secrets never are."
+        True,
+        description="false stores plain settings (LOG_LEVEL) whose values lists show; secrets never are.",
     ),
 ) -> EnvKeys:
     """Set variables (others are kept); a live app rolls out a new release without rebuilding."""
@@ -145,7 +148,9 @@ def unset_env(name: str, key: str, session: SessionDep, principal: CurrentPrinci
 
 
 @router.post("/{name}/volumes", status_code=status.HTTP_201_CREATED, response_model=VolumePublic)
-def add_volume(name: str, body: VolumeCreate, session: SessionDep, principal: CurrentPrincipal) -> VolumePublic:
+def add_volume(
+    name: str, body: VolumeCreate, session: SessionDep, principal: CurrentPrincipal
+) -> VolumePublic:
     """Attach a named volume that survives deploys; a live app rolls out a new release."""
     app = app_for(session, principal, name, Permission.WRITE)
     volume = app_service.add_volume(

@@ -5,11 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from api.deps import CurrentPrincipal, SessionDep, SettingsDep
-from api.services.access import Permission, app_for
 from api.paging import PageDep, next_link
 from api.schemas import DeliveryPublic
-from api.services import apps as app_service
 from api.services import deliveries as delivery_service
+from api.services.access import Permission, app_for
 
 router = APIRouter(prefix="/api/v1/apps/{name}/deliveries", tags=["deliveries"])
 
@@ -25,7 +24,9 @@ def list_deliveries(
     principal: CurrentPrincipal,
 ) -> list[DeliveryPublic]:
     """What each delivery meant for the app and why, newest first; `Link: rel="next"` when there are more."""
-    found = delivery_service.list_deliveries(session, app_for(session, principal, name, Permission.READ), page)
+    found = delivery_service.list_deliveries(
+        session, app_for(session, principal, name, Permission.READ), page
+    )
     response.headers.update(next_link(request, settings, found))
     return [
         DeliveryPublic(

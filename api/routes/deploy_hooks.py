@@ -8,10 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from api.deps import CurrentPrincipal, SessionDep, SettingsDep
-from api.services.access import Permission, app_for
 from api.schemas import DeployHookCreated, DeploymentAccepted
-from api.services import apps as app_service
 from api.services import deploy_hooks
+from api.services.access import Permission, app_for
 from api.tasks import enqueue_deployments
 from core.errors import ConfigError
 

@@ -9,10 +9,9 @@ from fastapi import APIRouter, Query, status
 from fastapi.responses import PlainTextResponse, StreamingResponse
 
 from api.deps import CurrentPrincipal, SessionDep, SettingsDep
-from api.services.access import Permission, app_for
 from api.schemas import DeploymentAccepted, DeploymentCreate, DeploymentPublic
-from api.services import apps as app_service
 from api.services import deployments as deployment_service
+from api.services.access import Permission, app_for
 from api.tasks import enqueue_deployments
 from core.db import session_scope
 from core.deploy_log import DeployLog
@@ -44,13 +43,19 @@ def list_deployments(
     limit: int = Query(50, ge=1, le=500),
 ) -> list[Deployment]:
     """The app's deployments, newest first."""
-    return deployment_service.list_deployments(session, app_for(session, principal, name, Permission.READ), limit=limit)
+    return deployment_service.list_deployments(
+        session, app_for(session, principal, name, Permission.READ), limit=limit
+    )
 
 
 @router.get("/{deployment_id}", response_model=DeploymentPublic)
-def get_deployment(name: str, deployment_id: int, session: SessionDep, principal: CurrentPrincipal) -> Deployment:
+def get_deployment(
+    name: str, deployment_id: int, session: SessionDep, principal: CurrentPrincipal
+) -> Deployment:
     """One deployment: status, commit, image and, when it failed, why."""
-    return deployment_service.get_deployment(session, app_for(session, principal, name, Permission.READ), deployment_id)
+    return deployment_service.get_deployment(
+        session, app_for(session, principal, name, Permission.READ), deployment_id
+    )
 
 
 @router.get("/{deployment_id}/logs", response_class=PlainTextResponse, response_model=None)
@@ -63,7 +68,9 @@ def get_logs(
     follow: bool = Query(False, description="Stream lines until the deployment ends."),
 ) -> PlainTextResponse | StreamingResponse:
     """The deployment's build and release log as text; `?follow=1` streams it live."""
-    deployment = deployment_service.get_deployment(session, app_for(session, principal, name, Permission.READ), deployment_id)
+    deployment = deployment_service.get_deployment(
+        session, app_for(session, principal, name, Permission.READ), deployment_id
+    )
     log = deployment_service.deployment_log(redis.Redis.from_url(settings.redis_url), settings, deployment)
     if not deployment_service.is_running(deployment):
         return PlainTextResponse(deployment.log if deployment.log is not None else log.text())

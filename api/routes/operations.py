@@ -11,7 +11,6 @@ from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import PlainTextResponse, StreamingResponse
 
 from api.deps import CurrentPrincipal, SessionDep, SettingsDep
-from api.services.access import Permission, app_for
 from api.routes.apps import app_public
 from api.schemas import (
     AppPublic,
@@ -23,8 +22,8 @@ from api.schemas import (
     RunResult,
     ServicePublic,
 )
-from api.services import apps as app_service
 from api.services import operations, runtime_logs
+from api.services.access import Permission, app_for
 from api.services.processes import service_status
 from core.settings import Settings
 

@@ -130,7 +130,7 @@ def team_for(session: Session, principal: Principal, name: str, permission: Perm
     return team
 
 
-def visible_apps(principal: Principal) -> Select[tuple[App]]:
+def visible_apps(principal: Principal) -> Select[App]:
     """A query for the apps the caller can see."""
     statement = select(App)
     if principal.is_site_admin:

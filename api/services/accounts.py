@@ -28,7 +28,7 @@ def _checked(username: str, password: str) -> str:
     name = username.strip().lower()
     if not USERNAME.match(name):
         raise ConfigError(
-            "use 1-64 lowercase letters, digits, dots, dashes or underscores, starting with a letter or digit",
+            "use 1-64 lowercase letters, digits, dots, dashes or underscores; start with a letter or digit",
             where="username",
         )
     if len(password) < MIN_PASSWORD:
@@ -44,7 +44,9 @@ def setup_needed(session: Session) -> bool:
 def create_first_admin(session: Session, *, username: str, password: str) -> User:
     """First run: the site administrator, owner of the first team; refused once one exists."""
     if not setup_needed(session):
-        raise Conflict("this Dockyard already has an administrator: sign in instead, or ask them for an account")
+        raise Conflict(
+            "this Dockyard already has an administrator: sign in instead, or ask them for an account"
+        )
     name = _checked(username, password)
     user = session.scalar(select(User).where(User.username == name))
     if user is None:

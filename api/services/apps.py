@@ -91,7 +91,7 @@ def set_config(app: App, config: Mapping[str, Any]) -> None:
     app.config = validated_config(config)
 
 
-def list_apps(session: Session, visible: Select[tuple[App]]) -> list[App]:
+def list_apps(session: Session, visible: Select[App]) -> list[App]:
     """The apps of a query (the caller's visible apps), by name."""
     return list(session.scalars(visible.order_by(App.name)))
 
@@ -129,7 +129,11 @@ def set_env(
 def env_listing(settings: Settings, app: App) -> list[tuple[str, str | None, bool]]:
     """(key, value, is_secret) for each variable, sorted; a secret's value is None."""
     return [
-        (var.key, None if var.is_secret else crypto.decrypt(settings.secret(), var.value_encrypted), var.is_secret)
+        (
+            var.key,
+            None if var.is_secret else crypto.decrypt(settings.secret(), var.value_encrypted),
+            var.is_secret,
+        )
         for var in sorted(app.env_vars, key=lambda var: var.key)
     ]
 

@@ -32,7 +32,9 @@ def create_team(session: Session, principal: Principal, name: str) -> Team:
     """A new team with the caller as its owner."""
     check_scope(principal, Permission.MANAGE)
     if not TEAM_NAME.match(name):
-        raise ConfigError("must be 1-40 lowercase letters, digits and dashes, starting with a letter", where="name")
+        raise ConfigError(
+            "must be 1-40 lowercase letters, digits and dashes, starting with a letter", where="name"
+        )
     if session.scalar(select(Team.id).where(Team.name == name)) is not None:
         raise Conflict(f"a team named {name!r} exists already; choose another name")
     team = Team(name=name)
@@ -61,9 +63,12 @@ def members(session: Session, team: Team) -> list[Membership]:
 
 
 def _owners(session: Session, team: Team) -> int:
-    return session.scalar(
-        select(func.count()).where(Membership.team_id == team.id, Membership.role == Role.OWNER.value)
-    ) or 0
+    return (
+        session.scalar(
+            select(func.count()).where(Membership.team_id == team.id, Membership.role == Role.OWNER.value)
+        )
+        or 0
+    )
 
 
 def set_member(session: Session, principal: Principal, team: Team, user: User, role: Role) -> Membership:
@@ -80,7 +85,9 @@ def set_member(session: Session, principal: Principal, team: Team, user: User, r
         session.add(membership)
     else:
         if membership.role == Role.OWNER.value and role is not Role.OWNER and _owners(session, team) == 1:
-            raise Conflict(f"{user.username!r} is the last owner of {team.name!r}: make someone else owner first")
+            raise Conflict(
+                f"{user.username!r} is the last owner of {team.name!r}: make someone else owner first"
+            )
         membership.role = role.value
     session.flush()
     return membership
@@ -98,7 +105,9 @@ def remove_member(session: Session, principal: Principal, team: Team, user: User
         if mine is not Role.OWNER:
             raise Forbidden(f"only an owner of {team.name!r} can remove an owner")
         if _owners(session, team) == 1:
-            raise Conflict(f"{user.username!r} is the last owner of {team.name!r}: make someone else owner first")
+            raise Conflict(
+                f"{user.username!r} is the last owner of {team.name!r}: make someone else owner first"
+            )
     session.delete(membership)
     session.flush()
 

@@ -23,7 +23,9 @@ def validated_scopes(scopes: Iterable[str] | None) -> list[str]:
     wanted = set(scopes)
     unknown = sorted(wanted - set(ALL_SCOPES))
     if unknown:
-        raise ConfigError(f"unknown scope(s) {', '.join(unknown)}; use {', '.join(ALL_SCOPES)}", where="scopes")
+        raise ConfigError(
+            f"unknown scope(s) {', '.join(unknown)}; use {', '.join(ALL_SCOPES)}", where="scopes"
+        )
     if not wanted:
         raise ConfigError(f"name at least one scope of {', '.join(ALL_SCOPES)}", where="scopes")
     return [scope for scope in ALL_SCOPES if scope in wanted]
@@ -52,8 +54,9 @@ def create_token(
                 f"this token lacks {', '.join(beyond)}, so it cannot create a token that has them"
             )
     if expires_in_days is not None and expires_in_days < 1:
-        raise ConfigError("must be at least 1 day, or left out for a token that does not expire",
-                          where="expires_in_days")
+        raise ConfigError(
+            "must be at least 1 day, or left out for a token that does not expire", where="expires_in_days"
+        )
     clear = crypto.new_token("dy")
     token = ApiToken(
         user=user,
@@ -69,7 +72,7 @@ def create_token(
 
 
 def authenticate(session: Session, clear: str) -> Principal:
-    """The principal a presented token stands for; 401 with what to do when it is unknown, expired or revoked."""
+    """The principal behind a token; 401 saying what to do when it is unknown, expired or revoked."""
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == crypto.hash_token(clear)))
     if token is None:
         raise Unauthorized("the bearer token is not valid: log in again with `dockyard login`")
@@ -86,7 +89,9 @@ def authenticate(session: Session, clear: str) -> Principal:
 
 def list_tokens(session: Session, user: User) -> list[ApiToken]:
     """The user's tokens, newest first, revoked ones included (marked)."""
-    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())))
+    return list(
+        session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc()))
+    )
 
 
 def revoke_token(session: Session, principal: Principal, token_id: int) -> ApiToken:
