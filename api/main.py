@@ -5,7 +5,19 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api import log_redaction, problems
-from api.routes import apps, deliveries, deploy_hooks, deployments, metrics, operations, webhooks
+from api.routes import (
+    accounts,
+    apps,
+    deliveries,
+    deploy_hooks,
+    deployments,
+    metrics,
+    notifications,
+    operations,
+    teams,
+    tokens,
+    webhooks,
+)
 
 app = FastAPI(
     title="Dockyard",
@@ -21,6 +33,10 @@ app.include_router(webhooks.router)
 app.include_router(deliveries.router)
 app.include_router(deploy_hooks.router)
 app.include_router(metrics.router)
+app.include_router(notifications.router)
+app.include_router(accounts.router)
+app.include_router(teams.router)
+app.include_router(tokens.router)
 
 
 @app.get("/healthz", tags=["health"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -177,3 +177,132 @@ class RunRequest(BaseModel):
 class RunResult(BaseModel):
     exit_code: int
     output: str = Field(description="What the command wrote to stdout and stderr.")
+
+
+class SetupRequest(BaseModel):
+    username: str = Field(examples=["ada"])
+    password: str = Field(description="At least 10 characters.", examples=["correct horse battery"])
+
+
+class SetupStatus(BaseModel):
+    needed: bool = Field(description="True until the site administrator has been created.")
+
+
+class SignIn(BaseModel):
+    username: str
+    password: str
+    name: str = Field("dockyard login", description="What the token is for, shown in token lists.")
+    scopes: list[str] | None = Field(
+        None, description="Default: every scope (read, deploy, write, manage, admin)."
+    )
+    expires_in_days: int | None = Field(None, ge=1, description="Default: the token does not expire.")
+
+
+class TokenCreate(BaseModel):
+    name: str = Field(examples=["ci"])
+    scopes: list[str] | None = Field(
+        None,
+        description="Any of read, deploy, write, manage, admin; default: all. A token never does more "
+        "than its user's roles allow.",
+        examples=[["read", "deploy"]],
+    )
+    expires_in_days: int | None = Field(None, ge=1, description="Default: the token does not expire.")
+
+
+class TokenPublic(BaseModel):
+    id: int
+    name: str
+    prefix: str = Field(description="The token's first characters, to recognise it; the rest is never shown.")
+    scopes: list[str]
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class TokenCreated(TokenPublic):
+    token: str = Field(description="The token itself; shown only in this response.")
+
+
+class UserCreate(BaseModel):
+    username: str
+    password: str = Field(description="At least 10 characters.")
+    is_admin: bool = Field(False, description="A second site administrator.")
+
+
+class TeamRole(BaseModel):
+    team: str
+    role: str
+
+
+class UserPublic(BaseModel):
+    username: str
+    is_admin: bool
+    created_at: datetime
+    teams: list[TeamRole] = Field(default_factory=list)
+
+
+class PasswordChange(BaseModel):
+    current_password: str
+    new_password: str = Field(description="At least 10 characters.")
+
+
+class TeamCreate(BaseModel):
+    name: str = Field(examples=["backend"])
+
+
+class MemberPublic(BaseModel):
+    username: str
+    role: str
+
+
+class TeamPublic(BaseModel):
+    name: str
+    role: str = Field(description="Your role in the team.")
+    apps: list[str]
+    members: list[MemberPublic]
+    created_at: datetime
+
+
+class MemberSet(BaseModel):
+    role: str = Field(description="owner, admin, member or viewer.", examples=["member"])
+
+
+class NotificationCreate(BaseModel):
+    url: str = Field(
+        description="Where to POST: a Slack-compatible incoming webhook URL or your own endpoint. Kept "
+        "encrypted and only ever shown masked, since such URLs are themselves secrets.",
+        examples=["https://hooks.slack.com/services/T000/B000/XXXX"],
+    )
+    format: Literal["json", "slack"] = Field(
+        "json",
+        description='`json`: Dockyard\'s body, signed in `X-Dockyard-Signature-256`; `slack`: `{"text": …}`.',
+    )
+    events: list[Literal["live", "failed"]] | None = Field(
+        None, description="Which deployment outcomes to send; default: both."
+    )
+
+
+class NotificationPublic(BaseModel):
+    id: int
+    url: str = Field(description="The URL, masked: scheme, host and first path segment only.")
+    format: str = Field(description="json or slack.")
+    events: list[str] = Field(description="The deployment outcomes sent: live, failed.")
+    signed: bool = Field(description="True when bodies carry `X-Dockyard-Signature-256`.")
+    created_at: datetime
+    last_sent_at: datetime | None = Field(description="When the newest notification or test was sent.")
+    last_result: str | None = Field(
+        description="How it went: the HTTP status, or why it could not be sent.", examples=["200 OK"]
+    )
+
+
+class NotificationCreated(NotificationPublic):
+    signing_secret: str | None = Field(
+        description="The HMAC-SHA256 key of `X-Dockyard-Signature-256` (json targets); shown only here."
+    )
+
+
+class NotificationTestResult(BaseModel):
+    ok: bool = Field(description="True when the target answered 2xx.")
+    status_code: int | None = Field(description="The target's HTTP status; null when none came back.")
+    result: str = Field(examples=["200 OK", "timed out after 5 s"])

@@ -1,0 +1,121 @@
+"""First run, signing in and user accounts: /api/v1/setup, /api/v1/auth/token, /api/v1/users."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.deps import CurrentPrincipal, SessionDep
+from api.schemas import (
+    PasswordChange,
+    SetupRequest,
+    SetupStatus,
+    SignIn,
+    TeamRole,
+    TokenCreated,
+    UserCreate,
+    UserPublic,
+)
+from api.services import accounts, tokens
+from api.services.access import Permission, check_scope, require_site_admin
+from core.errors import Conflict
+from core.models import ApiToken, User
+
+router = APIRouter(tags=["accounts"])
+
+
+def token_created(token: ApiToken, clear: str) -> TokenCreated:
+    """The response that shows a new token, the only time it is shown."""
+    return TokenCreated(
+        id=token.id,
+        name=token.name,
+        prefix=token.prefix,
+        scopes=list(token.scopes),
+        created_at=token.created_at,
+        expires_at=token.expires_at,
+        last_used_at=token.last_used_at,
+        revoked_at=token.revoked_at,
+        token=clear,
+    )
+
+
+def user_public(session: Session, user: User) -> UserPublic:
+    """A user with their teams and roles."""
+    return UserPublic(
+        username=user.username,
+        is_admin=user.is_admin,
+        created_at=user.created_at,
+        teams=[
+            TeamRole(team=membership.team.name, role=membership.role)
+            for membership in sorted(user.memberships, key=lambda membership: membership.team.name)
+        ],
+    )
+
+
+@router.get("/api/v1/setup", response_model=SetupStatus)
+def setup_status(session: SessionDep) -> SetupStatus:
+    """Whether this Dockyard still needs its site administrator (first run)."""
+    return SetupStatus(needed=accounts.setup_needed(session))
+
+
+@router.post("/api/v1/setup", status_code=status.HTTP_201_CREATED, response_model=TokenCreated)
+def setup(body: SetupRequest, session: SessionDep) -> TokenCreated:
+    """First run: create the site administrator and the first team; answers with their first token.
+
+    Refused (409) once an administrator exists.
+    """
+    user = accounts.create_first_admin(session, username=body.username, password=body.password)
+    return token_created(*tokens.create_token(session, user=user, name="first run"))
+
+
+@router.post("/api/v1/auth/token", status_code=status.HTTP_201_CREATED, response_model=TokenCreated)
+def sign_in(body: SignIn, session: SessionDep) -> TokenCreated:
+    """Sign in with a username and password; answers with a new token (what `dockyard login` stores)."""
+    user = accounts.sign_in(session, username=body.username, password=body.password)
+    token, clear = tokens.create_token(
+        session, user=user, name=body.name, scopes=body.scopes, expires_in_days=body.expires_in_days
+    )
+    return token_created(token, clear)
+
+
+@router.get("/api/v1/users/me", response_model=UserPublic)
+def me(session: SessionDep, principal: CurrentPrincipal) -> UserPublic:
+    """Who the token belongs to, and their teams and roles."""
+    return user_public(session, principal.user)
+
+
+@router.put("/api/v1/users/me/password", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+def change_password(body: PasswordChange, principal: CurrentPrincipal) -> Response:
+    """Change your password (your tokens keep working; revoke them separately)."""
+    check_scope(principal, Permission.WRITE)
+    accounts.change_password(principal.user, current=body.current_password, new=body.new_password)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/api/v1/users", response_model=list[UserPublic])
+def list_users(session: SessionDep, principal: CurrentPrincipal) -> list[UserPublic]:
+    """Every account (site administrator only)."""
+    require_site_admin(principal)
+    return [user_public(session, user) for user in session.scalars(select(User).order_by(User.username))]
+
+
+@router.post("/api/v1/users", status_code=status.HTTP_201_CREATED, response_model=UserPublic)
+def create_user(body: UserCreate, session: SessionDep, principal: CurrentPrincipal) -> UserPublic:
+    """Create an account (site administrator only); then add it to teams with PUT …/members/{user}."""
+    require_site_admin(principal)
+    user = accounts.create_user(
+        session, username=body.username, password=body.password, is_admin=body.is_admin
+    )
+    return user_public(session, user)
+
+
+@router.delete("/api/v1/users/{username}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+def delete_user(username: str, session: SessionDep, principal: CurrentPrincipal) -> Response:
+    """Delete an account and its tokens (site administrator only; not your own)."""
+    require_site_admin(principal)
+    user = accounts.get_user(session, username)
+    if user.id == principal.user.id:
+        raise Conflict("you cannot delete your own account; another administrator can")
+    session.delete(user)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
