@@ -65,6 +65,13 @@ class Forbidden(DockyardError):
     title = "Forbidden"
 
 
+class TooManyRequests(DockyardError):
+    """The caller must slow down (repeated failed sign-ins)."""
+
+    status = 429
+    title = "Too many requests"
+
+
 class TimedOut(DockyardError):
     """Something the user started ran past its time limit (a one-off command, a release command)."""
 

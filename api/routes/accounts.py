@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import redis
 from fastapi import APIRouter, Response, status
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.deps import CurrentPrincipal, SessionDep
+from api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from api.schemas import (
     PasswordChange,
     SetupRequest,
@@ -17,9 +18,9 @@ from api.schemas import (
     UserCreate,
     UserPublic,
 )
-from api.services import accounts, tokens
+from api.services import accounts, sign_in_throttle, tokens
 from api.services.access import Permission, check_scope, require_site_admin
-from core.errors import Conflict
+from core.errors import Conflict, Unauthorized
 from core.models import ApiToken, User
 
 router = APIRouter(tags=["accounts"])
@@ -69,10 +70,28 @@ def setup(body: SetupRequest, session: SessionDep) -> TokenCreated:
     return token_created(*tokens.create_token(session, user=user, name="first run"))
 
 
-@router.post("/api/v1/auth/token", status_code=status.HTTP_201_CREATED, response_model=TokenCreated)
-def sign_in(body: SignIn, session: SessionDep) -> TokenCreated:
-    """Sign in with a username and password; answers with a new token (what `dockyard login` stores)."""
-    user = accounts.sign_in(session, username=body.username, password=body.password)
+@router.post(
+    "/api/v1/auth/token",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TokenCreated,
+    responses={429: {"description": "Too many failed sign-ins for this username; wait and retry."}},
+)
+def sign_in(body: SignIn, session: SessionDep, settings: SettingsDep) -> TokenCreated:
+    """Sign in with a username and password; answers with a new token (what `dockyard login` stores).
+
+    After 10 failed attempts for one username in 15 minutes, it answers 429 until the window ends.
+    """
+    client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=1.0, socket_timeout=1.0)
+    try:
+        sign_in_throttle.check(client, settings, body.username)
+        try:
+            user = accounts.sign_in(session, username=body.username, password=body.password)
+        except Unauthorized:
+            sign_in_throttle.record_failure(client, settings, body.username)
+            raise
+        sign_in_throttle.clear(client, settings, body.username)
+    finally:
+        client.close()
     token, clear = tokens.create_token(
         session, user=user, name=body.name, scopes=body.scopes, expires_in_days=body.expires_in_days
     )

@@ -178,3 +178,21 @@ def test_an_app_goes_to_the_named_team_or_the_only_one(client: TestClient, auth:
     )
     assert named.status_code == 201
     assert named.json()["team"] == "backend"
+
+
+def test_repeated_wrong_passwords_are_throttled_even_for_the_right_one(client: TestClient) -> None:
+    client.post("/api/v1/setup", json={"username": "ada", "password": PASSWORD})
+    for _ in range(10):
+        assert (
+            client.post(
+                "/api/v1/auth/token", json={"username": "ada", "password": "guess guess!"}
+            ).status_code
+            == 401
+        )
+
+    refused = client.post("/api/v1/auth/token", json={"username": "ada", "password": PASSWORD})
+
+    assert refused.status_code == 429
+    assert refused.json()["detail"].startswith(
+        "too many failed sign-ins for 'ada': try again in 15 minute(s)"
+    )
