@@ -26,7 +26,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def bearer_token(request: Request) -> str:
-    """The request's bearer token (or `?token=` on WebSocket upgrades, which browsers cannot give headers)."""
+    """The request's bearer token (WebSockets may also use `?access_token=`, see `api/routes/streams.py`)."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() == "bearer" and token.strip():

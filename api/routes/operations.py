@@ -115,26 +115,41 @@ def logs(
     settings: SettingsDep,
     principal: CurrentPrincipal,
     process: str | None = Query(None, description="One process type (web, worker…); default: all."),
-    tail: int = Query(100, ge=0, le=10_000, description="Lines to show (per container when following)."),
+    tail: int | None = Query(
+        None,
+        ge=0,
+        le=10_000,
+        description="Lines to show (per container when following); default 100, or all after `since`.",
+    ),
+    since: str | None = Query(
+        None,
+        description="The time of the last line you have (`2026-11-22T23:50:01.123456Z`): resume after it.",
+    ),
     follow: bool = Query(False, description="Keep streaming new lines until the client disconnects."),
 ) -> PlainTextResponse | StreamingResponse:
     """What the app's containers write, `<time> <process>.<replica> | <line>`, oldest first."""
     app = app_for(session, principal, name, Permission.READ)
     if process is not None:
         operations.check_process(session, app, process)
+    if since is not None:
+        runtime_logs.resume_point(since)  # refuse a bad time now, not halfway through a stream
     session.close()  # a stream can last hours: do not hold a database connection meanwhile
+    wanted = tail if tail is not None else runtime_logs.default_tail(since)
     if follow:
         return StreamingResponse(
-            _until_disconnect(_follow(settings, name, process, tail)), media_type="text/plain; charset=utf-8"
+            _until_disconnect(_follow(settings, name, process, wanted, since)),
+            media_type="text/plain; charset=utf-8",
         )
     with operations.engine(settings) as runtime:
-        text = runtime_logs.read_logs(runtime, name, process=process, tail=tail)
+        text = runtime_logs.read_logs(runtime, name, process=process, tail=wanted, since=since)
     return PlainTextResponse(text)
 
 
-def _follow(settings: Settings, name: str, process: str | None, tail: int) -> Generator[str]:
+def _follow(
+    settings: Settings, name: str, process: str | None, tail: int | None, since: str | None
+) -> Generator[str]:
     with operations.engine(settings) as runtime:
-        yield from runtime_logs.follow_logs(runtime, name, process=process, tail=tail)
+        yield from runtime_logs.follow_logs(runtime, name, process=process, tail=tail, since=since)
 
 
 async def _until_disconnect(lines: Generator[str]) -> AsyncIterator[str]:

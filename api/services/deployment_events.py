@@ -14,10 +14,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+import redis
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session, UOWTransaction
 
 from core.models import Deployment
+from core.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +58,15 @@ def _rolled_back(session: Session) -> None:
 
 
 def dispatch(changes: list[DeploymentChange]) -> None:
-    """Hand committed changes to the reporters; a queue outage is logged, never raised into the caller."""
+    """Push committed changes to live followers and hand them to the reporters; a Redis outage is logged,
+    never raised into the caller."""
+    from api.services import deployment_feed  # it imports this module
     from api.tasks import report_deployment  # the task module imports this one
 
+    try:
+        deployment_feed.publish(get_settings(), changes)
+    except redis.RedisError as error:  # followers miss a push; the status itself is saved
+        log.warning("could not push %d deployment change(s) to followers: %s", len(changes), error)
     for change in changes:
         try:
             report_deployment.apply_async(args=[change.deployment_id, change.status], retry=False)
