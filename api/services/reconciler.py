@@ -53,6 +53,7 @@ class ReconcileReport:
 class _Live:
     release: Release
     request_timeout: int | None
+    domains: tuple[str, ...]
 
 
 def reconcile(
@@ -117,6 +118,7 @@ def _desired(settings: Settings, redis_client: redis.Redis) -> tuple[dict[str, _
     live: dict[str, _Live] = {}
     busy: set[str] = set()
     with session_scope() as session:
+        domains = routing.domains_by_app(session)
         for app in list_apps(session, select(App)):
             if redis_client.exists(deploy_lock_name(settings, app.id)):
                 busy.add(app.name)
@@ -124,7 +126,9 @@ def _desired(settings: Settings, redis_client: redis.Redis) -> tuple[dict[str, _
             if app.stopped or deployment is None or deployment.image is None:
                 continue
             live[app.name] = _Live(
-                release_of(settings, app, deployment), plan_value(deployment.plan, "request_timeout", None)
+                release_of(settings, app, deployment),
+                plan_value(deployment.plan, "request_timeout", None),
+                domains.get(app.id, ()),
             )
     return live, busy
 
@@ -155,7 +159,9 @@ def _sync_routes(
         upstreams = runtime.web_upstreams(app, item.release.release, item.release.port)
         if not upstreams:
             continue  # its web is (re)starting: the next pass, or its start event, routes it
-        wanted = routing.app_route(settings, app, upstreams, request_timeout=item.request_timeout)
+        wanted = routing.app_route(
+            settings, app, upstreams, request_timeout=item.request_timeout, domains=item.domains
+        )
         if current.get(app) != wanted:
             admin.set_route(settings.instance, wanted)
             report.routes.append(f"{app} → {', '.join(upstreams)}")
