@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
 from core.errors import ConfigError, DockyardError
@@ -38,6 +39,16 @@ def install(app: FastAPI) -> None:
         errors = [{"where": _location(item["loc"]), "message": item["msg"]} for item in error.errors()]
         detail = "; ".join(f"{item['where']}: {item['message']}" for item in errors)
         return problem(422, "Invalid request", detail, errors=errors)
+
+    @app.exception_handler(DataError)
+    async def _data_error(_request: Request, _error: DataError) -> JSONResponse:
+        # PostgreSQL refuses what SQLite keeps: text with NUL characters, text longer than its column,
+        # numbers beyond its integers. Inputs that reach the database unchecked are the client's to fix.
+        return problem(
+            422,
+            "Invalid request",
+            "a value does not fit: it is too long, out of range, or contains a NUL character; correct it",
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected_error(_request: Request, error: Exception) -> JSONResponse:

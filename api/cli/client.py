@@ -92,7 +92,8 @@ class Client:
         self.remote = remote or current_remote()
         self._http = httpx.Client(
             base_url=f"{self.remote.url}/api/v1",
-            headers={"Authorization": f"Bearer {self.remote.token}"},
+            # No token only for signing in, which is how a token is obtained.
+            headers={"Authorization": f"Bearer {self.remote.token}"} if self.remote.token else {},
             timeout=TIMEOUT,
         )
 

@@ -52,9 +52,22 @@ def deploy(
 
 
 def deployments(
-    app: str, limit: Annotated[int, typer.Option(min=1, max=500, help="How many, newest first.")] = 10
+    app: str,
+    limit: Annotated[int, typer.Option(min=1, max=200, help="How many, newest first.")] = 10,
+    status: Annotated[
+        str | None,
+        typer.Option(help="Only this status: queued, building, deploying, live, failed, superseded."),
+    ] = None,
+    trigger: Annotated[
+        str | None, typer.Option(help="Only deployments made this way: push, hook, api, rollback…")
+    ] = None,
+    commit: Annotated[
+        str | None, typer.Option(help="Only commits starting with this (4+ hex digits).")
+    ] = None,
 ) -> None:
     """The app's deployments, newest first."""
+    filters = {"status": status, "trigger": trigger, "commit": commit}
+    params = {"limit": limit, **{key: value for key, value in filters.items() if value is not None}}
     rows = [
         (
             str(item["id"]),
@@ -64,10 +77,11 @@ def deployments(
             item["created_at"][:19].replace("T", " "),
             (item["error"] or "").splitlines()[0][:80] if item["error"] else "",
         )
-        for item in Client().call("GET", f"/apps/{app}/deployments", params={"limit": limit})
+        for item in Client().call("GET", f"/apps/{app}/deployments", params=params)
     ]
     if not rows:
-        typer.echo(f"no deployments yet: `dockyard deploy {app} --follow`", err=True)
+        hint = "none match" if len(params) > 1 else f"no deployments yet: `dockyard deploy {app} --follow`"
+        typer.echo(hint, err=True)
         return
     echo_table(("ID", "STATUS", "TRIGGER", "COMMIT", "CREATED", "ERROR"), rows)
 

@@ -6,6 +6,7 @@ import redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.services.paging import Page, PageRequest, keyset_page
 from core.deploy_log import DeployLog
 from core.errors import NotFound
 from core.models import App, Deployment, DeploymentStatus, utcnow
@@ -58,13 +59,24 @@ def request_rollout(
     return deployment
 
 
-def list_deployments(session: Session, app: App, *, limit: int = 50) -> list[Deployment]:
-    """The app's deployments, newest first."""
-    return list(
-        session.scalars(
-            select(Deployment).where(Deployment.app_id == app.id).order_by(Deployment.id.desc()).limit(limit)
-        )
-    )
+def list_deployments(
+    session: Session,
+    app: App,
+    page: PageRequest,
+    *,
+    status: DeploymentStatus | None = None,
+    trigger: str | None = None,
+    commit: str | None = None,
+) -> Page[Deployment]:
+    """A page of the app's deployments, newest first; with a status, a trigger or a commit prefix."""
+    statement = select(Deployment).where(Deployment.app_id == app.id)
+    if status is not None:
+        statement = statement.where(Deployment.status == status.value)
+    if trigger is not None:
+        statement = statement.where(Deployment.trigger == trigger)
+    if commit is not None:
+        statement = statement.where(Deployment.commit.startswith(commit.lower(), autoescape=True))
+    return keyset_page(session, statement, Deployment.id, page)
 
 
 def get_deployment(session: Session, app: App, deployment_id: int) -> Deployment:

@@ -1,6 +1,7 @@
 """The `dockyard` command driving a real server over its API, as a user's terminal or a script would:
-login, apps, env, a followed deploy, a failing one, scale, run, logs, and the exit codes (0 done, 1 refused
-with the server's detail, 3 unreachable) without tracebacks.
+login (token or password), apps, env, a followed deploy, a failing one, scale, run, logs, deployments
+filtered, the delivery log, tokens, notifications, and the exit codes (0 done, 1 refused with the server's
+detail, 2 bad usage, 3 unreachable) without tracebacks.
 
 One app is deployed once and reused, in file order.
 """
@@ -14,9 +15,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
+from tests.github_payloads import push_for, signed_headers
 from tests.platform import Platform, Repo, eventually, fastapi_app, free_port
+from tests.receiver import receiving
 
 DOCKYARD = str(Path(sys.executable).parent / "dockyard")
 APP = "remote"
@@ -211,16 +215,14 @@ def test_a_bad_token_exits_1_with_the_servers_detail(cli: Cli) -> None:
     done = cli("apps", "list", DOCKYARD_TOKEN="dy_wrong")
 
     assert done.returncode == 1
-    assert done.stderr == (
-        "error: the bearer token is not valid; create a new one with `dockyard token create`\n"
-    )
+    assert done.stderr == "error: the bearer token is not valid: log in again with `dockyard login`\n"
     assert done.stdout == ""
 
 
 def test_an_unknown_app_exits_1_and_an_unreachable_server_exits_3(cli: Cli) -> None:
     unknown = cli("restart", "nope")
     assert unknown.returncode == 1
-    assert unknown.stderr == "error: no app named 'nope'; `GET /api/v1/apps` lists them\n"
+    assert unknown.stderr == "error: no app named 'nope'; `GET /api/v1/apps` lists yours\n"
 
     url = f"http://127.0.0.1:{free_port()}"
     done = cli("deploy", APP, "--follow", DOCKYARD_URL=url)
@@ -228,3 +230,131 @@ def test_an_unknown_app_exits_1_and_an_unreachable_server_exits_3(cli: Cli) -> N
     assert done.returncode == 3
     assert done.stderr.startswith(f"error: cannot reach the Dockyard server at {url}: ")
     assert done.stdout == ""
+
+
+def test_login_with_a_password_saves_a_new_token(cli: Cli, platform: Platform, config_home: Path) -> None:
+    password = "correct horse battery"
+    made = platform.call("POST", "/api/v1/users", json={"username": "ada", "password": password})
+    assert made.status_code == 201, made.text
+
+    done = cli("login", "--url", platform.api, "--username", "ada", logged_in=False, typed=f"{password}\n")
+
+    assert done.returncode == 0, done.stderr
+    assert password not in done.stdout
+    saved = json.loads((config_home / "dockyard" / "config.json").read_text())
+    assert saved["url"] == platform.api
+    assert saved["token"].startswith("dy_") and saved["token"] != platform.token
+    mine = cli("tokens", "list", logged_in=False)
+    assert mine.returncode == 0, mine.stderr
+    assert mine.stdout.splitlines()[1].split()[1:4] == ["dockyard", "login", "on"]
+    wrong = cli("login", "--username", "ada", logged_in=False, typed="not the password\n")
+    assert (wrong.returncode, wrong.stderr) == (1, "error: wrong username or password\n")
+    both = cli("login", "--username", "ada", "--token", "dy_x", logged_in=False)
+    assert both.returncode == 2
+    assert json.loads((config_home / "dockyard" / "config.json").read_text()) == saved
+
+
+def test_tokens_create_list_and_revoke(cli: Cli) -> None:
+    created = cli("tokens", "create", "--name", "ci", "--scope", "read", "--expires-in-days", "30")
+
+    assert created.returncode == 0, created.stderr
+    token = created.stdout.strip()
+    assert created.stdout == f"{token}\n" and token.startswith("dy_"), (
+        "stdout is the token alone, for scripts"
+    )
+    token_id = created.stderr.split()[2]
+    assert created.stderr.startswith(f"created token {token_id} (ci: read); it is shown only now")
+    assert cli("apps", "list", DOCKYARD_TOKEN=token).returncode == 0
+    refused = cli("deploy", APP, DOCKYARD_TOKEN=token)
+    assert refused.returncode == 1
+    assert "needs the `deploy` scope" in refused.stderr
+    listed = {line.split()[0]: line.split() for line in cli("tokens", "list").stdout.splitlines()[1:]}
+    assert listed[token_id][1:5] == ["ci", token[:10] + "…", "read", "expires"]
+    assert token not in cli("tokens", "list").stdout
+
+    revoked = cli("tokens", "revoke", token_id)
+
+    assert (revoked.returncode, revoked.stdout) == (0, f"revoked token {token_id}\n")
+    after = cli("apps", "list", DOCKYARD_TOKEN=token)
+    assert (after.returncode, after.stderr) == (
+        1,
+        "error: the token 'ci' was revoked: log in again or create a new token\n",
+    )
+    listed = {line.split()[0]: line.split() for line in cli("tokens", "list").stdout.splitlines()[1:]}
+    assert listed[token_id][4] == "revoked"
+    assert cli("tokens", "revoke", "999999").returncode == 1
+
+
+def test_hooks_show_each_delivery_and_why(
+    cli: Cli, platform: Platform, repo: Repo, created: subprocess.CompletedProcess[str]
+) -> None:
+    secret = created.stdout.splitlines()[3].split()[2]
+    body = json.dumps(push_for(repo.full_name, branch="dev", after="a" * 40)).encode()
+    for key in (secret, "not-the-secret"):
+        answer = httpx.post(
+            f"{platform.api}/webhooks/github",
+            content=body,
+            headers=signed_headers(key, body, event="push"),
+            timeout=10,
+        )
+        assert answer.status_code < 500, answer.text
+
+    done = cli("hooks", APP, "--limit", "2")
+
+    assert done.returncode == 0, done.stderr
+    header, rejected, ignored = done.stdout.splitlines()
+    assert header.split() == ["WHEN", "(UTC)", "EVENT", "SIGNATURE", "DECISION"]
+    assert rejected.split()[2:] == ["push", "bad", "rejected:", "bad", "signature"]
+    assert ignored.split()[2:] == [
+        "push",
+        "ok",
+        "ignored:",
+        "push",
+        "to",
+        "`dev`,",
+        "app",
+        "tracks",
+        "`main`",
+    ]
+
+
+def test_notifications_reach_a_real_endpoint_when_a_deploy_fails(
+    cli: Cli, platform: Platform, deployed: subprocess.CompletedProcess[str]
+) -> None:
+    with receiving() as receiver:
+        added = cli("notifications", "add", APP, receiver.url("/services/T1/B2/s3cr3t"), "--format", "slack")
+        assert added.returncode == 0, added.stderr
+        target = added.stdout.split()[2].rstrip(":")
+        assert added.stdout == f"added notification {target}: {receiver.url('/services/…')} (live, failed)\n"
+        listed = cli("notifications", "list", APP)
+        assert listed.stdout.splitlines()[1].split() == [
+            target,
+            "slack",
+            "live,failed",
+            receiver.url("/services/…"),
+            "never",
+            "sent",
+        ]
+        tested = cli("notifications", "test", APP, target)
+        assert (tested.returncode, tested.stdout) == (0, f"notification {target}: 200 OK\n")
+
+        failing = cli("deploy", APP, "--ref", "no-such-branch", "--follow")
+
+        assert failing.returncode == 1
+        failed = int(failing.stdout.splitlines()[0].split()[-2])
+        assert eventually(lambda: len(receiver.received) == 2, timeout=30), platform.server_log()
+        text = receiver.received[1].json()["text"]
+        assert text.startswith(f":x: *{APP}*: deployment {failed} failed: ")
+        assert "s3cr3t" not in cli("notifications", "list", APP).stdout
+        receiver.status = 500
+        broken = cli("notifications", "test", APP, target)
+        assert (broken.returncode, broken.stderr) == (
+            1,
+            f"error: notification {target} did not get through: 500 Internal Server Error\n",
+        )
+    assert cli("notifications", "remove", APP, target).stdout == f"removed notification {target}\n"
+    assert cli("notifications", "list", APP).stdout == ""
+    history = cli("deployments", APP, "--status", "failed")
+    rows = [line.split() for line in history.stdout.splitlines()[1:]]
+    assert rows[0][:2] == [str(failed), "failed"], history.stdout
+    assert len(rows) >= 2 and {row[1] for row in rows} == {"failed"}, history.stdout
