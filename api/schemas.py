@@ -41,6 +41,9 @@ class AppPublic(BaseModel):
     repo_full_name: str
     branch: str
     url: str = Field(description="Where the app answers through the proxy.")
+    domains: list[str] = Field(
+        default_factory=list, description="Custom domains the app also answers at, besides `url`."
+    )
     webhook_url: str = Field(description="Point the GitHub repository's push webhook here.")
     live_deployment: LiveRelease | None
     config: dict[str, Any] = Field(description=CONFIG_DESCRIPTION)
@@ -78,6 +81,19 @@ class VolumePublic(BaseModel):
     mount_path: str
     process: str | None = None
     deployment: int | None = Field(None, description="The deployment rolling the change out, if any.")
+
+
+class DomainCreate(BaseModel):
+    hostname: str = Field(
+        description="A host name whose DNS points at this Dockyard (IDNA names in Unicode or xn-- form).",
+        examples=["www.example.com"],
+    )
+
+
+class DomainPublic(BaseModel):
+    hostname: str = Field(description="Lowercase, in ASCII (xn-- form for IDNA names).")
+    url: str = Field(description="Where the app answers at this domain (https once HTTPS is on).")
+    created_at: datetime
 
 
 class DeploymentCreate(BaseModel):
@@ -195,7 +211,9 @@ class SignIn(BaseModel):
     scopes: list[str] | None = Field(
         None, description="Default: every scope (read, deploy, write, manage, admin)."
     )
-    expires_in_days: int | None = Field(None, ge=1, description="Default: the token does not expire.")
+    expires_in_days: int | None = Field(
+        None, ge=1, le=3650, description="At most 10 years; default: the token does not expire."
+    )
 
 
 class TokenCreate(BaseModel):
@@ -206,7 +224,9 @@ class TokenCreate(BaseModel):
         "than its user's roles allow.",
         examples=[["read", "deploy"]],
     )
-    expires_in_days: int | None = Field(None, ge=1, description="Default: the token does not expire.")
+    expires_in_days: int | None = Field(
+        None, ge=1, le=3650, description="At most 10 years; default: the token does not expire."
+    )
 
 
 class TokenPublic(BaseModel):

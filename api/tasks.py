@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import docker
 import redis
+from celery import Task
 from celery.utils.log import get_task_logger
 from kombu.exceptions import OperationalError
 
 from api.services import deployment_events as _deployment_events  # noqa: F401  (registers the session hooks)
-from api.services import deployment_reports, reconciler
+from api.services import deployment_reports, previews, reconciler
 from api.services.deployments import finish
 from api.services.pipeline import Pipeline, fail_stuck
 from core.celery_app import celery_app
 from core.db import session_scope
-from core.errors import TemporaryError
+from core.errors import Conflict, TemporaryError
 from core.models import Deployment, DeploymentStatus
 from core.settings import get_settings
 from scheduler import proxy
@@ -92,3 +93,28 @@ def enqueue_deployments(deployment_ids: list[int]) -> None:
 def report_deployment(deployment_id: int, status: str) -> None:
     """Tell GitHub and the app's notification targets that a deployment took `status`."""
     deployment_reports.report(get_settings(), deployment_id, status)
+
+
+@celery_app.task(name="api.tasks.teardown_preview", bind=True, max_retries=360)
+def teardown_preview(self: Task, app_id: int, last_deployment: int) -> None:
+    """Remove a closed pull request's preview (on the events queue, never behind builds); retried while
+    one of its deployments still runs."""
+    settings = get_settings()
+    plan = previews.Teardown(app_id=app_id, last_deployment=last_deployment)
+    try:
+        done = previews.teardown(settings, plan, redis_client=redis.Redis.from_url(settings.redis_url))
+    except (Conflict, TemporaryError) as error:
+        raise self.retry(exc=error, countdown=10) from error
+    logger.info("preview: %s", done)
+
+
+def enqueue_teardowns(plans: list[previews.Teardown]) -> None:
+    """Queue the removal of closed pull requests' previews; TemporaryError when Redis does not take it."""
+    for plan in plans:
+        try:
+            teardown_preview.delay(plan.app_id, plan.last_deployment)
+        except OperationalError as error:
+            raise TemporaryError(
+                f"the queue did not take the removal of a preview: Redis did not answer ({error}); "
+                "redeliver the webhook once Redis is back"
+            ) from error

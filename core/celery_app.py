@@ -54,6 +54,7 @@ def make_celery(settings: Settings) -> Celery:
         task_routes={
             "api.tasks.reconcile": {"queue": reconcile_queue(settings)},
             "api.tasks.report_deployment": {"queue": events_queue(settings)},
+            "api.tasks.teardown_preview": {"queue": events_queue(settings)},
         },
         task_acks_late=True,
         task_reject_on_worker_lost=True,

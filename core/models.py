@@ -171,6 +171,10 @@ class App(Base):
     github_installation_id: Mapped[int | None] = mapped_column(BigInteger)
     # SHA-256 of the token in the app's generic deploy hook URL (CI systems, other forges); None: no hook.
     deploy_hook_hash: Mapped[str | None] = mapped_column(String(64))
+    # A pull request preview: the app it previews and the pull request's number (None for other apps).
+    # Pull request events of the parent create, redeploy and remove it; it goes when the parent goes.
+    preview_of_id: Mapped[int | None] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), index=True)
+    pr_number: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     team: Mapped[Team] = relationship(back_populates="apps")
@@ -178,6 +182,13 @@ class App(Base):
     deployments: Mapped[list[Deployment]] = relationship(back_populates="app", cascade="all, delete-orphan")
     env_vars: Mapped[list[EnvVar]] = relationship(back_populates="app", cascade="all, delete-orphan")
     volumes: Mapped[list[Volume]] = relationship(back_populates="app", cascade="all, delete-orphan")
+    domains: Mapped[list[Domain]] = relationship(
+        back_populates="app", cascade="all, delete-orphan", order_by="Domain.hostname"
+    )
+    previews: Mapped[list[App]] = relationship(
+        back_populates="preview_of", cascade="all, delete-orphan", order_by="App.pr_number"
+    )
+    preview_of: Mapped[App | None] = relationship(back_populates="previews", remote_side="App.id")
 
 
 class Service(Base):
@@ -253,6 +264,20 @@ class Volume(Base):
     app: Mapped[App] = relationship(back_populates="volumes")
 
 
+class Domain(Base):
+    """A custom host name an app also answers at, besides `<name>.<apps domain>`; one app per host name."""
+
+    __tablename__ = "domains"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), index=True)
+    # Lowercase ASCII (IDNA names in their xn-- form), without a trailing dot: how Caddy matches hosts.
+    hostname: Mapped[str] = mapped_column(String(253), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    app: Mapped[App] = relationship(back_populates="domains")
+
+
 class WebhookDelivery(Base):
     """A received webhook or deploy-hook call and what Dockyard decided to do with it, and why."""
 
@@ -267,6 +292,26 @@ class WebhookDelivery(Base):
     decision: Mapped[str] = mapped_column(Text)
     deployment_id: Mapped[int | None] = mapped_column(ForeignKey("deployments.id", ondelete="SET NULL"))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NotificationTarget(Base):
+    """Where an app's deploy outcomes are posted: a JSON webhook or a Slack-compatible incoming webhook."""
+
+    __tablename__ = "notification_targets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), index=True)
+    format: Mapped[str] = mapped_column(String(10))  # json or slack
+    # Fernet token: a Slack webhook URL is itself the credential. Lists show `url_masked` only.
+    url_encrypted: Mapped[str] = mapped_column(Text)
+    url_masked: Mapped[str] = mapped_column(String(300))
+    # Fernet token of the HMAC-SHA256 key json payloads are signed with; None for Slack targets.
+    signing_secret: Mapped[str | None] = mapped_column(Text)
+    events: Mapped[list[str]] = mapped_column(JSON, default=list)  # deployment statuses: live, failed
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The outcome of the newest send ("200 OK", "timed out after 5 s"), so silent failures are visible.
+    last_sent_at: Mapped[datetime | None]
+    last_result: Mapped[str | None] = mapped_column(String(300))
 
 
 class GitHubApp(Base):

@@ -8,8 +8,9 @@ import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("~/.local/share/dockyard")
@@ -38,6 +39,15 @@ class Settings(BaseSettings):
     )
     apps_domain: str = Field("localhost", description="Apps are served at <name>.<apps_domain>.")
     http_port: int = Field(8080, description="Port the proxy listens on for app traffic.")
+    https: Literal["off", "on", "internal"] = Field(
+        "off",
+        description="HTTPS for app hosts: off (plain HTTP), on (public certificates by ACME, Let's Encrypt) "
+        "or internal (Caddy's local CA, for private networks and tests); HTTP then redirects to HTTPS.",
+    )
+    https_port: int = Field(8443, description="Port the proxy serves HTTPS on when HTTPS is on or internal.")
+    acme_email: str = Field(
+        "", description="Contact address given to the ACME CA (expiry and problem notices)."
+    )
     caddy_admin: str = Field("127.0.0.1:2019", description="Address of Caddy's admin API.")
     base_image: str = Field("python:{version}-slim", description="Base image template for builds.")
     default_python_version: str = Field("3.13", description="Python version when the app names none.")
@@ -111,6 +121,12 @@ class Settings(BaseSettings):
             raise ValueError("must be comma-separated versions like 3.12,3.13")
         return ",".join(versions)
 
+    @model_validator(mode="after")
+    def _https_port_of_its_own(self) -> Settings:
+        if self.https != "off" and self.https_port == self.http_port:
+            raise ValueError("DOCKYARD_HTTPS_PORT must differ from DOCKYARD_HTTP_PORT, which redirects to it")
+        return self
+
     @property
     def supported_python_versions(self) -> tuple[str, ...]:
         """The versions `requires-python` may resolve to."""
@@ -139,8 +155,14 @@ class Settings(BaseSettings):
 
     def app_url(self, app_name: str) -> str:
         """The URL an app is served at through the proxy."""
-        port = "" if self.http_port == 80 else f":{self.http_port}"
-        return f"http://{self.app_host(app_name)}{port}/"
+        return self.host_url(self.app_host(app_name))
+
+    def host_url(self, host: str) -> str:
+        """The URL the proxy serves `host` at: https on the HTTPS port once HTTPS is on."""
+        scheme, port, default = (
+            ("http", self.http_port, 80) if self.https == "off" else ("https", self.https_port, 443)
+        )
+        return f"{scheme}://{host}{'' if port == default else f':{port}'}/"
 
 
 @lru_cache

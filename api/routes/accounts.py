@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from api.openapi import errors
 from api.schemas import (
     PasswordChange,
     SetupRequest,
@@ -60,7 +61,9 @@ def setup_status(session: SessionDep) -> SetupStatus:
     return SetupStatus(needed=accounts.setup_needed(session))
 
 
-@router.post("/api/v1/setup", status_code=status.HTTP_201_CREATED, response_model=TokenCreated)
+@router.post(
+    "/api/v1/setup", status_code=status.HTTP_201_CREATED, response_model=TokenCreated, responses=errors(409)
+)
 def setup(body: SetupRequest, session: SessionDep) -> TokenCreated:
     """First run: create the site administrator and the first team; answers with their first token.
 
@@ -74,7 +77,10 @@ def setup(body: SetupRequest, session: SessionDep) -> TokenCreated:
     "/api/v1/auth/token",
     status_code=status.HTTP_201_CREATED,
     response_model=TokenCreated,
-    responses={429: {"description": "Too many failed sign-ins for this username; wait and retry."}},
+    responses={
+        **errors(401),
+        429: {"description": "Too many failed sign-ins for this username; wait and retry."},
+    },
 )
 def sign_in(body: SignIn, session: SessionDep, settings: SettingsDep) -> TokenCreated:
     """Sign in with a username and password; answers with a new token (what `dockyard login` stores).

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, status
 from sqlalchemy.orm import Session
 
 from api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from api.openapi import errors
 from api.schemas import (
     AppCreate,
     AppCreated,
@@ -44,6 +45,7 @@ def app_public(session: Session, settings: Settings, app: App) -> AppPublic:
         repo_full_name=app.repo_full_name,
         branch=app.branch,
         url=settings.app_url(app.name),
+        domains=[domain.hostname for domain in app.domains],
         webhook_url=f"{settings.public_url.rstrip('/')}/webhooks/github",
         live_deployment=LiveRelease(id=live.id, commit=live.commit) if live else None,
         config=app.config or {},
@@ -66,7 +68,7 @@ def _roll_out(session: Session, app: App) -> int | None:
     return deployment.id
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=AppCreated)
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=AppCreated, responses=errors(404, 409))
 def create_app(
     body: AppCreate, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
 ) -> AppCreated:

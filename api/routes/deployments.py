@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 
 import redis
-from fastapi import APIRouter, Query, status
+import redis.asyncio
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import PlainTextResponse, StreamingResponse
 
 from api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from api.openapi import errors
+from api.paging import PageDep, next_link
 from api.schemas import DeploymentAccepted, DeploymentCreate, DeploymentPublic
 from api.services import deployments as deployment_service
+from api.services import log_streams
 from api.services.access import Permission, app_for
 from api.tasks import enqueue_deployments
-from core.db import session_scope
-from core.deploy_log import DeployLog
-from core.models import Deployment
+from core.deploy_log import saved_lines
+from core.models import Deployment, DeploymentStatus
 from core.settings import Settings
 
 router = APIRouter(prefix="/api/v1/apps/{name}/deployments", tags=["deployments"])
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=DeploymentAccepted)
+@router.post(
+    "", status_code=status.HTTP_202_ACCEPTED, response_model=DeploymentAccepted, responses=errors(503)
+)
 def create_deployment(
     name: str, session: SessionDep, principal: CurrentPrincipal, body: DeploymentCreate | None = None
 ) -> DeploymentAccepted:
@@ -38,14 +43,35 @@ def create_deployment(
 @router.get("", response_model=list[DeploymentPublic])
 def list_deployments(
     name: str,
+    request: Request,
+    response: Response,
     session: SessionDep,
+    settings: SettingsDep,
     principal: CurrentPrincipal,
-    limit: int = Query(50, ge=1, le=500),
+    page: PageDep,
+    deployment_status: DeploymentStatus | None = Query(
+        None, alias="status", description="Only deployments with this status."
+    ),
+    trigger: str | None = Query(
+        None,
+        pattern="^[a-z_-]{1,20}$",
+        description="Only deployments made this way: push, hook, api, config, rollback, …",
+    ),
+    commit: str | None = Query(
+        None, pattern="^[0-9a-fA-F]{4,64}$", description="Only deployments of commits starting with this."
+    ),
 ) -> list[Deployment]:
-    """The app's deployments, newest first."""
-    return deployment_service.list_deployments(
-        session, app_for(session, principal, name, Permission.READ), limit=limit
+    """The app's deployments, newest first, filtered; `Link: rel="next"` when there are more."""
+    found = deployment_service.list_deployments(
+        session,
+        app_for(session, principal, name, Permission.READ),
+        page,
+        status=deployment_status,
+        trigger=trigger,
+        commit=commit,
     )
+    response.headers.update(next_link(request, settings, found))
+    return found.items
 
 
 @router.get("/{deployment_id}", response_model=DeploymentPublic)
@@ -66,27 +92,28 @@ def get_logs(
     settings: SettingsDep,
     principal: CurrentPrincipal,
     follow: bool = Query(False, description="Stream lines until the deployment ends."),
+    offset: int = Query(0, ge=0, description="Lines you already have: send only the ones after them."),
 ) -> PlainTextResponse | StreamingResponse:
-    """The deployment's build and release log as text; `?follow=1` streams it live."""
+    """The deployment's build and release log as text; `?follow=1` streams it live, `?offset=N` resumes."""
     deployment = deployment_service.get_deployment(
         session, app_for(session, principal, name, Permission.READ), deployment_id
     )
-    log = deployment_service.deployment_log(redis.Redis.from_url(settings.redis_url), settings, deployment)
-    if not deployment_service.is_running(deployment):
-        return PlainTextResponse(deployment.log if deployment.log is not None else log.text())
-    session.close()  # a stream can last minutes: do not hold a database connection meanwhile
     if not follow:
-        return PlainTextResponse(log.text())
-    return StreamingResponse(_follow(log, settings, deployment.id), media_type="text/plain; charset=utf-8")
+        if deployment.log is not None:
+            lines = saved_lines(deployment.log)[offset:]
+        else:
+            log = deployment_service.deployment_log(
+                redis.Redis.from_url(settings.redis_url), settings, deployment
+            )
+            lines = log.read(offset).lines
+        return PlainTextResponse("".join(f"{line}\n" for line in lines))
+    session.close()  # a stream can last minutes: do not hold a database connection meanwhile
+    return StreamingResponse(_follow(settings, deployment.id, offset), media_type="text/plain; charset=utf-8")
 
 
-def _follow(log: DeployLog, settings: Settings, deployment_id: int) -> Iterator[str]:
-    for line in log.follow():
-        if line is not None:
-            yield f"{line}\n"
-            continue
-        # Idle: make sure the deployment is still running (its worker may have died).
-        with session_scope() as session:
-            deployment = session.get(Deployment, deployment_id)
-            if deployment is None or not deployment_service.is_running(deployment):
-                return
+async def _follow(settings: Settings, deployment_id: int, offset: int) -> AsyncIterator[str]:
+    async with redis.asyncio.Redis.from_url(settings.redis_url) as client:
+        async for line in log_streams.follow_log(
+            client, settings, deployment_id=deployment_id, offset=offset
+        ):
+            yield f"{line.text}\n"

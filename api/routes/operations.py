@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import PlainTextResponse, StreamingResponse
 
 from api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from api.openapi import errors
 from api.routes.apps import app_public
 from api.schemas import (
     AppPublic,
@@ -30,7 +31,7 @@ from core.settings import Settings
 router = APIRouter(prefix="/api/v1/apps/{name}", tags=["operations"])
 
 
-@router.post("/scale", response_model=list[ServicePublic])
+@router.post("/scale", response_model=list[ServicePublic], responses=errors(503))
 def scale(
     name: str, body: dict[str, int], session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
 ) -> list[ServicePublic]:
@@ -43,7 +44,10 @@ def scale(
 
 
 @router.put(
-    "/processes/{process}/limits", status_code=status.HTTP_202_ACCEPTED, response_model=RolloutAccepted
+    "/processes/{process}/limits",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=RolloutAccepted,
+    responses=errors(503),
 )
 def set_limits(
     name: str, process: str, body: ProcessLimits, session: SessionDep, principal: CurrentPrincipal
@@ -54,14 +58,19 @@ def set_limits(
     return RolloutAccepted(deployment=deployment.id if deployment else None)
 
 
-@router.post("/restart", status_code=status.HTTP_202_ACCEPTED, response_model=DeploymentAccepted)
+@router.post(
+    "/restart",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=DeploymentAccepted,
+    responses=errors(409, 503),
+)
 def restart(name: str, session: SessionDep, principal: CurrentPrincipal) -> DeploymentAccepted:
     """Restart every process without downtime: the live release is started afresh, then switched to."""
     deployment = operations.restart(session, app=app_for(session, principal, name, Permission.DEPLOY))
     return DeploymentAccepted(id=deployment.id, status=deployment.status)
 
 
-@router.post("/stop", response_model=AppPublic)
+@router.post("/stop", response_model=AppPublic, responses=errors(503))
 def stop(name: str, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal) -> AppPublic:
     """Stop every process (releases, settings and volumes stay); the app's host answers 404 meanwhile."""
     app = app_for(session, principal, name, Permission.DEPLOY)
@@ -69,7 +78,7 @@ def stop(name: str, session: SessionDep, settings: SettingsDep, principal: Curre
     return app_public(session, settings, app)
 
 
-@router.post("/start", response_model=AppPublic)
+@router.post("/start", response_model=AppPublic, responses=errors(503))
 def start(name: str, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal) -> AppPublic:
     """Run a stopped app's live release again."""
     app = app_for(session, principal, name, Permission.DEPLOY)
@@ -77,7 +86,12 @@ def start(name: str, session: SessionDep, settings: SettingsDep, principal: Curr
     return app_public(session, settings, app)
 
 
-@router.post("/rollback", status_code=status.HTTP_202_ACCEPTED, response_model=DeploymentAccepted)
+@router.post(
+    "/rollback",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=DeploymentAccepted,
+    responses=errors(409, 503),
+)
 def rollback(
     name: str,
     session: SessionDep,
@@ -95,7 +109,7 @@ def rollback(
     return DeploymentAccepted(id=deployment.id, status=deployment.status)
 
 
-@router.post("/run", response_model=RunResult)
+@router.post("/run", response_model=RunResult, responses=errors(409, 503, 504))
 def run(
     name: str, body: RunRequest, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
 ) -> RunResult:
@@ -108,7 +122,7 @@ def run(
     return RunResult(exit_code=exit_code, output=output)
 
 
-@router.get("/logs", response_class=PlainTextResponse, response_model=None)
+@router.get("/logs", response_class=PlainTextResponse, response_model=None, responses=errors(503))
 def logs(
     name: str,
     session: SessionDep,
@@ -165,7 +179,9 @@ async def _until_disconnect(lines: Generator[str]) -> AsyncIterator[str]:
         lines.close()  # no read is in progress: cancelling waits for the worker thread to return
 
 
-@router.delete("", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+@router.delete(
+    "", status_code=status.HTTP_204_NO_CONTENT, response_class=Response, responses=errors(409, 503)
+)
 def delete_app(
     name: str,
     session: SessionDep,

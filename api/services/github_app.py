@@ -249,6 +249,21 @@ def authenticated_clone_url(repo_url: str, token: str, *, github_url: str) -> st
     return urlunsplit(("https", netloc, parts.path, "", ""))
 
 
+def clone_url(
+    settings: Settings, github_app: GitHubApp | None, *, repo_url: str, installation_id: int | None
+) -> str:
+    """The URL a build clones from: `repo_url` with a fresh installation token (reading that repository
+    only) when the app is connected through the GitHub App and the URL is GitHub's; else `repo_url` as it
+    is (public, file:// or a mirror elsewhere, which must never receive the token). Never store or log it."""
+    parts = urlsplit(repo_url.strip())
+    on_github = parts.scheme == "https" and parts.hostname == urlsplit(settings.github_url).hostname
+    if github_app is None or installation_id is None or not on_github:
+        return repo_url
+    name = parts.path.rstrip("/").removesuffix(".git").rsplit("/", 1)[-1]
+    token = installation_token(settings, github_app, installation_id=installation_id, repository=name)
+    return authenticated_clone_url(repo_url, token, github_url=settings.github_url)
+
+
 def app_auth(settings: Settings, github_app: GitHubApp) -> AppAuthStrategy:
     """Authentication as the app itself (a JWT signed with its private key)."""
     secret = settings.secret()

@@ -15,18 +15,13 @@ from core.models import GitHubApp
 from core.settings import Settings
 
 CommitState = Literal["pending", "success", "failure", "error"]
-DeploymentState = Literal["queued", "in_progress", "success", "failure"]
+DeploymentState = Literal["queued", "in_progress", "success", "failure", "error", "inactive"]
 DESCRIPTION_LIMIT = 140  # GitHub's limit for status descriptions
 
 
 def status_context(app_name: str) -> str:
     """The context a commit status is posted under: one per app, so two apps on one repository differ."""
     return f"dockyard/{app_name}"
-
-
-def deployment_environment(app_name: str, *, pull_request: int | None = None) -> str:
-    """The GitHub environment of a deploy: the app's name, or `pr-N` for a preview of pull request N."""
-    return app_name if pull_request is None else f"pr-{pull_request}"
 
 
 def deployment_log_url(settings: Settings, *, app_name: str, deployment_id: int) -> str:
@@ -76,12 +71,12 @@ def create_deployment(
     repo_full_name: str,
     sha: str,
     app_name: str,
-    pull_request: int | None = None,
+    preview: bool = False,
     description: str | None = None,
 ) -> int:
-    """Open a GitHub deployment of commit `sha` to the app's environment; returns GitHub's id for it."""
+    """Open a GitHub deployment of commit `sha` to the environment named after the app (a pull request
+    preview's is transient); returns GitHub's id for it."""
     owner, repo = repo_full_name.split("/", 1)
-    preview = pull_request is not None
     with _repository_client(
         settings,
         github_app,
@@ -96,7 +91,7 @@ def create_deployment(
             ref=sha,
             auto_merge=False,  # deploy the commit that was pushed, never a merge GitHub makes
             required_contexts=[],  # Dockyard's own status is what is being decided
-            environment=deployment_environment(app_name, pull_request=pull_request),
+            environment=app_name,
             description=_short(description or f"Dockyard deploys {app_name}"),
             transient_environment=preview,
             production_environment=not preview,

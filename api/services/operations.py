@@ -192,37 +192,49 @@ def delete_app(
     app: App,
     volumes: bool,
 ) -> None:
-    """Remove the app: its route, containers, network, images, its volumes when asked, then its rows.
+    """Remove the app and its pull request previews: routes, containers, networks, images, volumes when
+    asked (a preview's always), then their rows.
 
-    Holds the app's deploy lock throughout, so no deployment starts and the reconciler leaves the app
-    alone (it would otherwise start containers again) until the rows are gone.
+    Holds their deploy locks throughout, so no deployment starts and the reconciler leaves them alone
+    (it would otherwise start containers again) until the rows are gone.
     """
-    _refuse_while_deploying(session, app)
+    doomed = [*app.previews, app]
+    for each in doomed:
+        _refuse_while_deploying(session, each)
+    locks = []
     try:
-        lock = redis_client.lock(deploy_lock_name(settings, app.id), timeout=300)
-        if not lock.acquire(blocking=False):
-            raise Conflict(f"a deployment of {app.name!r} is running; wait for it to finish, then delete")
+        for each in doomed:
+            lock = redis_client.lock(deploy_lock_name(settings, each.id), timeout=300)
+            if not lock.acquire(blocking=False):
+                raise Conflict(
+                    f"a deployment of {each.name!r} is running; wait for it to finish, then delete"
+                )
+            locks.append(lock)
+        for each in doomed:
+            _refuse_while_deploying(session, each)  # queued between the first look and taking the lock
+        with proxy.CaddyAdmin(settings.caddy_admin) as admin:
+            for each in doomed:
+                admin.remove_route(proxy.route_id(settings.instance, each.name))
+                runtime.remove_app(each.name)
+                runtime.remove_images(each.name)
+                if volumes or each.preview_of_id is not None:
+                    runtime.remove_volumes(each.name)
+        # Rollouts point at the release they reuse; unlink them so the rows can go in any order.
+        session.execute(
+            update(Deployment)
+            .where(Deployment.app_id.in_([each.id for each in doomed]))
+            .values(source_deployment_id=None)
+        )
+        session.delete(app)
+        session.commit()
     except redis.RedisError as error:
         raise TemporaryError(
             f"Redis did not answer ({error}); delete the app again once it is back"
         ) from error
-    try:
-        _refuse_while_deploying(session, app)  # queued between the first look and taking the lock
-        with proxy.CaddyAdmin(settings.caddy_admin) as admin:
-            admin.remove_route(proxy.route_id(settings.instance, app.name))
-        runtime.remove_app(app.name)
-        runtime.remove_images(app.name)
-        if volumes:
-            runtime.remove_volumes(app.name)
-        # Rollouts point at the release they reuse; unlink them so the rows can go in any order.
-        session.execute(
-            update(Deployment).where(Deployment.app_id == app.id).values(source_deployment_id=None)
-        )
-        session.delete(app)
-        session.commit()
     finally:
-        with contextlib.suppress(redis.RedisError):  # it expires on its own
-            lock.release()
+        for lock in locks:
+            with contextlib.suppress(redis.RedisError):  # it expires on its own
+                lock.release()
 
 
 def queue_reconcile(what: str) -> None:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from api.services.apps import env_values, live_deployment
 from api.services.deployments import Trigger, deployment_log, fail, finish
+from api.services.github_app import clone_url
 from api.services.images import gc_images, kept_images
 from api.services.reconciler import deploy_lock_name
 from api.services.releases import plan_value, release_of, sync_services
@@ -36,7 +37,7 @@ from core.celery_app import deploy_time_limits
 from core.db import session_scope
 from core.deploy_log import DeployLog
 from core.errors import DeployError, DockyardError
-from core.models import Deployment, DeploymentStatus, utcnow
+from core.models import Deployment, DeploymentStatus, GitHubApp, utcnow
 from core.settings import Settings
 from scheduler import proxy
 from scheduler.runtime.docker import DockerRuntime
@@ -199,7 +200,10 @@ class Pipeline:
         with tempfile.TemporaryDirectory(prefix="dockyard-build-") as workdir:
             checkout = Path(workdir) / "src"
             log.append(f"-----> Fetching {_safe_url(repo_url)} at {want}")
-            commit = source.fetch(repo_url, want, checkout)
+            url = self._clone_url(deployment_id, repo_url)
+            if url != repo_url:
+                log.append("       with a GitHub App installation token")
+            commit = source.fetch(url, want, checkout)
             with session_scope() as session:
                 _load(session, deployment_id).commit = commit
             log.append(f"       commit {commit}")
@@ -231,6 +235,13 @@ class Pipeline:
             )
             log.append(f"-----> Built {tag} in {time.monotonic() - started:.1f} s")
         return tag, commit, summary
+
+    def _clone_url(self, deployment_id: int, repo_url: str) -> str:
+        """`repo_url`, with a fresh installation token when the app is connected through the GitHub App."""
+        with session_scope() as session:
+            installation_id = _load(session, deployment_id).app.github_installation_id
+            github_app = session.scalar(select(GitHubApp)) if installation_id is not None else None
+        return clone_url(self.settings, github_app, repo_url=repo_url, installation_id=installation_id)
 
     def _source_image(
         self, session: Session, deployment: Deployment

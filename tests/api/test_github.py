@@ -224,7 +224,7 @@ def test_a_deploy_is_reported_on_the_commit_and_as_a_deployment(
         description="build failed: " + "x" * 200,
     )
     deployment = create_deployment(settings, github_app, **where, sha=SHA, app_name="hello")
-    preview = create_deployment(settings, github_app, **where, sha=SHA, app_name="hello", pull_request=7)
+    preview = create_deployment(settings, github_app, **where, sha=SHA, app_name="hello-pr-7", preview=True)
     for state in ("queued", "in_progress", "success"):
         create_deployment_status(
             settings,
@@ -252,15 +252,15 @@ def test_a_deploy_is_reported_on_the_commit_and_as_a_deployment(
             "auto_merge": False,
             "required_contexts": [],
             "environment": environment,
-            "description": "Dockyard deploys hello",
+            "description": f"Dockyard deploys {environment}",
             "transient_environment": environment != "hello",
             "production_environment": environment == "hello",
         }
-        for environment in ("hello", "pr-7")
+        for environment in ("hello", "hello-pr-7")
     ]
     assert (github.deployments[deployment]["environment"], github.deployments[preview]["environment"]) == (
         "hello",
-        "pr-7",
+        "hello-pr-7",
     )
     reported = github.calls_to("POST", f"/repos/octo/hello/deployments/{deployment}/statuses")
     assert [call.body for call in reported] == [
