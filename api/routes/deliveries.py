@@ -9,6 +9,21 @@ from api.paging import PageDep, next_link
 from api.schemas import DeliveryPublic
 from api.services import deliveries as delivery_service
 from api.services.access import Permission, app_for
+from core.models import WebhookDelivery
+
+
+def delivery_public(delivery: WebhookDelivery) -> DeliveryPublic:
+    """The API's view of one delivery-log entry."""
+    return DeliveryPublic(
+        id=delivery.id,
+        delivery_id=delivery.delivery_id,
+        event=delivery.event,
+        received_at=delivery.received_at,
+        signature_ok=delivery.signature_ok,
+        decision=delivery.decision,
+        deployment=delivery.deployment_id,
+    )
+
 
 router = APIRouter(prefix="/api/v1/apps/{name}/deliveries", tags=["deliveries"])
 
@@ -28,15 +43,4 @@ def list_deliveries(
         session, app_for(session, principal, name, Permission.READ), page
     )
     response.headers.update(next_link(request, settings, found))
-    return [
-        DeliveryPublic(
-            id=delivery.id,
-            delivery_id=delivery.delivery_id,
-            event=delivery.event,
-            received_at=delivery.received_at,
-            signature_ok=delivery.signature_ok,
-            decision=delivery.decision,
-            deployment=delivery.deployment_id,
-        )
-        for delivery in found.items
-    ]
+    return [delivery_public(delivery) for delivery in found.items]

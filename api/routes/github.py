@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from api.openapi import errors
 from api.paging import PageDep, next_link
+from api.routes.deliveries import delivery_public
 from api.schemas import DeliveryPublic, LiveRelease
 from api.services import github_app as github_service
 from api.services import github_setup
@@ -229,18 +230,7 @@ def list_deliveries(
     require_site_admin(principal)
     found = github_app_deliveries(session, page)
     response.headers.update(next_link(request, settings, found))
-    return [
-        DeliveryPublic(
-            id=delivery.id,
-            delivery_id=delivery.delivery_id,
-            event=delivery.event,
-            received_at=delivery.received_at,
-            signature_ok=delivery.signature_ok,
-            decision=delivery.decision,
-            deployment=delivery.deployment_id,
-        )
-        for delivery in found.items
-    ]
+    return [delivery_public(delivery) for delivery in found.items]
 
 
 @router.get("/api/v1/apps/{name}/github", response_model=GitHubConnection)
