@@ -166,6 +166,30 @@ def add_volume(
     )
 
 
+@router.get("/{name}/volumes", response_model=list[VolumePublic])
+def list_volumes(name: str, session: SessionDep, principal: CurrentPrincipal) -> list[VolumePublic]:
+    """The app's volumes: name, where they are mounted and in which process (null: every process)."""
+    app = app_for(session, principal, name, Permission.READ)
+    return [
+        VolumePublic(name=volume.name, mount_path=volume.mount_path, process=volume.process)
+        for volume in sorted(app.volumes, key=lambda volume: volume.name)
+    ]
+
+
+@router.delete("/{name}/volumes/{volume}", response_model=VolumePublic, responses=errors(404))
+def detach_volume(name: str, volume: str, session: SessionDep, principal: CurrentPrincipal) -> VolumePublic:
+    """Stop mounting a volume; a live app rolls out a new release without it. The data stays on the
+    engine until the app is deleted with `?volumes=true`, so attaching it again brings it back."""
+    app = app_for(session, principal, name, Permission.WRITE)
+    found = app_service.detach_volume(session, app=app, name=volume)
+    return VolumePublic(
+        name=found.name,
+        mount_path=found.mount_path,
+        process=found.process,
+        deployment=_roll_out(session, app),
+    )
+
+
 @router.get("/{name}/services", response_model=list[ServicePublic])
 def list_services(
     name: str, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal

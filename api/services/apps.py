@@ -186,3 +186,16 @@ def add_volume(
     app.volumes.append(volume)
     session.flush()
     return volume
+
+
+def detach_volume(session: Session, *, app: App, name: str) -> Volume:
+    """Stop mounting a volume in the app's containers; its data stays on the engine (deleting the app
+    with its volumes removes it), so detaching by mistake loses nothing."""
+    found = next((volume for volume in app.volumes if volume.name == name), None)
+    if found is None:
+        raise NotFound(
+            f"app {app.name!r} has no volume {name!r}; `GET /api/v1/apps/{app.name}/volumes` lists them"
+        )
+    app.volumes.remove(found)
+    session.flush()
+    return found

@@ -144,6 +144,25 @@ def test_a_volume_can_belong_to_one_process(client: TestClient, auth: dict[str, 
     assert (bad.status_code, bad.json()["where"]) == (422, "process")
 
 
+def test_volumes_are_listed_and_detached(client: TestClient, auth: dict[str, str]) -> None:
+    create(client, auth)
+    client.post(
+        "/api/v1/apps/hello/volumes", json={"name": "media", "mount_path": "/app/media"}, headers=auth
+    )
+    client.post("/api/v1/apps/hello/volumes", json={"name": "cache", "mount_path": "/cache"}, headers=auth)
+
+    detached = client.delete("/api/v1/apps/hello/volumes/cache", headers=auth)
+    missing = client.delete("/api/v1/apps/hello/volumes/cache", headers=auth)
+
+    assert detached.status_code == 200
+    assert detached.json()["mount_path"] == "/cache"
+    assert client.get("/api/v1/apps/hello/volumes", headers=auth).json() == [
+        {"name": "media", "mount_path": "/app/media", "process": None, "deployment": None}
+    ]
+    assert missing.status_code == 404
+    assert missing.json()["detail"].startswith("app 'hello' has no volume 'cache'")
+
+
 def test_deploy_by_api_queues_a_task(
     client: TestClient, auth: dict[str, str], queued: Callable[[], list[int]]
 ) -> None:
