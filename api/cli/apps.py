@@ -28,10 +28,14 @@ def create(
     name: str,
     repo: Annotated[str, typer.Option("--repo", help="Git URL to clone (https://, ssh or file://).")],
     branch: Annotated[str, typer.Option(help="The branch whose pushes deploy.")] = "main",
+    team: Annotated[
+        str | None, typer.Option(help="The team that owns it; default: your team, when you are in one.")
+    ] = None,
 ) -> None:
     """Create an app; prints its URL, webhook URL and webhook secret (shown only now)."""
-    app = Client().call("POST", "/apps", json={"name": name, "repo_url": repo, "branch": branch})
-    typer.echo(f"created {app['name']}")
+    body = {"name": name, "repo_url": repo, "branch": branch, **({"team": team} if team else {})}
+    app = Client().call("POST", "/apps", json=body)
+    typer.echo(f"created {app['name']} in team {app['team']}")
     typer.echo(f"url:            {app['url']}")
     typer.echo(f"webhook url:    {app['webhook_url']}")
     typer.echo(f"webhook secret: {app['webhook_secret']}  (shown only now)")
@@ -40,11 +44,11 @@ def create(
 @apps.command("list")
 def list_apps() -> None:
     """Every app with its state and URL."""
-    rows = [(app["name"], state(app), app["url"]) for app in Client().call("GET", "/apps")]
+    rows = [(app["name"], app["team"], state(app), app["url"]) for app in Client().call("GET", "/apps")]
     if not rows:
         typer.echo("no apps yet: `dockyard apps create NAME --repo URL`", err=True)
         return
-    echo_table(("NAME", "STATE", "URL"), rows)
+    echo_table(("NAME", "TEAM", "STATE", "URL"), rows)
 
 
 @apps.command("info")
@@ -53,8 +57,10 @@ def info(name: str) -> None:
     app = Client().call("GET", f"/apps/{name}")
     for label, value in (
         ("name", app["name"]),
+        ("team", app["team"]),
         ("state", state(app)),
         ("url", app["url"]),
+        ("domains", ", ".join(app.get("domains") or []) or "-"),
         ("repository", app["repo_url"]),
         ("branch", app["branch"]),
         ("webhook url", app["webhook_url"]),

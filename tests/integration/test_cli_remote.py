@@ -99,7 +99,7 @@ def test_login_checks_the_token_and_later_commands_use_it(
     assert stat.S_IMODE(saved.stat().st_mode) == 0o600
     listed = cli("apps", "list", logged_in=False)
     assert listed.returncode == 0, listed.stderr
-    assert listed.stdout.splitlines()[0].split() == ["NAME", "STATE", "URL"]
+    assert listed.stdout.splitlines()[0].split() == ["NAME", "TEAM", "STATE", "URL"]
     wrong = cli("login", "--url", platform.api, "--token", "dy_wrong", logged_in=False)
     assert wrong.returncode == 1
     assert json.loads(saved.read_text())["token"] == platform.token, "a refused login saves nothing"
@@ -110,19 +110,21 @@ def test_apps_create_shows_the_secret_once_then_list_and_info(
 ) -> None:
     lines = created.stdout.splitlines()
 
-    assert lines[0] == f"created {APP}"
+    assert lines[0] == f"created {APP} in team main"
     assert lines[1].split() == ["url:", f"http://{APP}.localhost:{platform.http_port}/"]
     assert lines[2].split() == ["webhook", "url:", f"{platform.api}/webhooks/github"]
     assert lines[3].startswith("webhook secret: whsec_")
     secret = lines[3].split()[2]
     listed = cli("apps", "list")
-    assert [line.split()[:3] for line in listed.stdout.splitlines()] == [
-        ["NAME", "STATE", "URL"],
-        [APP, "not", "deployed"],
+    assert [line.split()[:4] for line in listed.stdout.splitlines()] == [
+        ["NAME", "TEAM", "STATE", "URL"],
+        [APP, "main", "not", "deployed"],
     ]
     info = cli("apps", "info", APP)
     assert info.returncode == 0
     assert "branch:      main" in info.stdout.splitlines()
+    assert "team:        main" in info.stdout.splitlines()
+    assert "domains:     -" in info.stdout.splitlines()
     assert secret not in listed.stdout + info.stdout
     duplicate = cli("apps", "create", APP, "--repo", "file:///tmp/x/y.git")
     assert duplicate.returncode == 1
