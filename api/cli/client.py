@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ API_ERROR = 1
 UNREACHABLE = 3
 DEFAULT_URL = "http://127.0.0.1:8000"
 TIMEOUT = httpx.Timeout(30.0)
+RECONNECTS = 5  # consecutive failed reconnections before a followed stream gives up
 
 
 def fail(message: str, code: int = API_ERROR) -> typer.Exit:
@@ -136,6 +138,36 @@ class Client:
                 yield from response.iter_lines()
         except httpx.TransportError as error:
             raise self._unreachable(error) from error
+
+    def resumed_lines(self, path: str, *, params: dict[str, Any], retries: int = RECONNECTS) -> Iterator[str]:
+        """Like `lines`, but a connection that drops mid-stream (a proxy, a server restart) is opened
+        again with `offset=` the number of lines already received, so nothing repeats or goes missing."""
+        received = 0
+        failures = 0
+        while True:
+            try:
+                with self._http.stream(
+                    "GET",
+                    path,
+                    params={**params, "offset": received},
+                    timeout=httpx.Timeout(30.0, read=None),
+                ) as response:
+                    if response.is_error:
+                        response.read()
+                        self._check(response)
+                    for line in response.iter_lines():
+                        received += 1
+                        failures = 0
+                        yield line
+                return
+            except httpx.TransportError as error:
+                failures += 1
+                if failures > retries:
+                    raise self._unreachable(error) from error
+                typer.secho(
+                    f"       (connection lost: {error or type(error).__name__}; resuming)", err=True, dim=True
+                )
+                time.sleep(min(2.0**failures / 4, 5.0))
 
     def _check(self, response: httpx.Response) -> None:
         if response.is_error:

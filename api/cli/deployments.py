@@ -15,10 +15,11 @@ FINAL = ("live", "failed", "superseded")
 
 def follow_deployment(client: Client, app: str, deployment_id: int) -> None:
     """Stream the deployment's log until it ends; exit 0 when it went live, else 1 with its error last."""
-    for line in client.lines(f"/apps/{app}/deployments/{deployment_id}/logs", params={"follow": 1}):
+    log = f"/apps/{app}/deployments/{deployment_id}/logs"
+    for line in client.resumed_lines(log, params={"follow": 1}):
         typer.echo(line)
     deployment = client.call("GET", f"/apps/{app}/deployments/{deployment_id}")
-    while deployment["status"] not in FINAL:  # the stream ended early (a proxy cut it): wait it out
+    while deployment["status"] not in FINAL:  # the stream ended early without an error: wait it out
         time.sleep(1)
         deployment = client.call("GET", f"/apps/{app}/deployments/{deployment_id}")
     if deployment["status"] != "live":

@@ -8,11 +8,14 @@ One app is deployed once and reused, in file order.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import socket
 import stat
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import httpx
@@ -360,3 +363,83 @@ def test_notifications_reach_a_real_endpoint_when_a_deploy_fails(
     rows = [line.split() for line in history.stdout.splitlines()[1:]]
     assert rows[0][:2] == [str(failed), "failed"], history.stdout
     assert len(rows) >= 2 and {row[1] for row in rows} == {"failed"}, history.stdout
+
+
+def _close(*ends: socket.socket) -> None:
+    for end in ends:
+        with contextlib.suppress(OSError):
+            end.shutdown(socket.SHUT_RDWR)
+        end.close()
+
+
+class CuttingProxy:
+    """A TCP proxy in front of the API that drops the first followed log stream after its first bytes,
+    as a load balancer's idle timeout or a server restart would; every other connection passes intact."""
+
+    def __init__(self, upstream: str, *, cut_after: int = 300) -> None:
+        host, port = upstream.removeprefix("http://").split(":")
+        self.upstream = (host, int(port))
+        self.cut_after = cut_after
+        self.cuts = 0
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        # Clients reuse connections: watch every request on this one for the first followed stream.
+        armed = threading.Event()
+        upstream = socket.create_connection(self.upstream)
+        threading.Thread(target=self._requests, args=(client, upstream, armed), daemon=True).start()
+        sent = 0
+        try:
+            while chunk := upstream.recv(65536):
+                client.sendall(chunk)
+                sent = sent + len(chunk) if armed.is_set() else 0
+                if sent >= self.cut_after:
+                    break
+        except OSError:
+            pass
+        _close(client, upstream)
+
+    def _requests(self, client: socket.socket, upstream: socket.socket, armed: threading.Event) -> None:
+        try:
+            while chunk := client.recv(65536):
+                if b"follow=1" in chunk and self.cuts == 0:
+                    self.cuts += 1
+                    armed.set()
+                upstream.sendall(chunk)
+        except OSError:
+            pass
+        _close(client, upstream)
+
+    def close(self) -> None:
+        self.server.close()
+
+
+def test_deploy_follow_resumes_a_dropped_stream_without_repeating_or_losing_lines(
+    cli: Cli, platform: Platform, deployed: subprocess.CompletedProcess[str]
+) -> None:
+    proxy = CuttingProxy(platform.api)
+    try:
+        done = cli("deploy", APP, "--follow", DOCKYARD_URL=proxy.url)
+    finally:
+        proxy.close()
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert proxy.cuts == 1
+    assert "connection lost" in done.stderr and "resuming" in done.stderr
+    deployment = int(done.stdout.splitlines()[0].split()[2])
+    stored = httpx.get(
+        f"{platform.api}/api/v1/apps/{APP}/deployments/{deployment}/logs",
+        headers={"Authorization": f"Bearer {platform.token}"},
+    ).text.splitlines()
+    assert len(stored) > 5
+    assert done.stdout.splitlines()[1:-1] == stored
