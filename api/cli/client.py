@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -139,24 +139,31 @@ class Client:
         except httpx.TransportError as error:
             raise self._unreachable(error) from error
 
-    def resumed_lines(self, path: str, *, params: dict[str, Any], retries: int = RECONNECTS) -> Iterator[str]:
-        """Like `lines`, but a connection that drops mid-stream (a proxy, a server restart) is opened
-        again with `offset=` the number of lines already received, so nothing repeats or goes missing."""
-        received = 0
+    def resumed_lines(
+        self,
+        path: str,
+        *,
+        params: dict[str, Any],
+        resume: Callable[[int, str | None], dict[str, Any]],
+        retries: int = RECONNECTS,
+    ) -> Iterator[str]:
+        """Like `lines`, but a connection that drops mid-stream (a proxy, a server restart) is opened again
+        with the parameters `resume(lines received, last line)` gives, so nothing repeats or goes missing."""
+        received, last = 0, None
         failures = 0
         while True:
             try:
                 with self._http.stream(
                     "GET",
                     path,
-                    params={**params, "offset": received},
+                    params={**params, **resume(received, last)},
                     timeout=httpx.Timeout(30.0, read=None),
                 ) as response:
                     if response.is_error:
                         response.read()
                         self._check(response)
                     for line in response.iter_lines():
-                        received += 1
+                        received, last = received + 1, line
                         failures = 0
                         yield line
                 return

@@ -16,7 +16,9 @@ FINAL = ("live", "failed", "superseded")
 def follow_deployment(client: Client, app: str, deployment_id: int) -> None:
     """Stream the deployment's log until it ends; exit 0 when it went live, else 1 with its error last."""
     log = f"/apps/{app}/deployments/{deployment_id}/logs"
-    for line in client.resumed_lines(log, params={"follow": 1}):
+    for line in client.resumed_lines(
+        log, params={"follow": 1}, resume=lambda received, _last: {"offset": received}
+    ):
         typer.echo(line)
     deployment = client.call("GET", f"/apps/{app}/deployments/{deployment_id}")
     while deployment["status"] not in FINAL:  # the stream ended early without an error: wait it out

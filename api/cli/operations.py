@@ -84,5 +84,11 @@ def logs(
     if not follow:
         typer.echo(client.call("GET", f"/apps/{app}/logs", params=params, timeout=60), nl=False)
         return
-    for line in client.lines(f"/apps/{app}/logs", params={**params, "follow": 1}):
+
+    def resume(_received: int, last: str | None) -> dict[str, str | int]:
+        # Each line starts with its time: after a dropped connection, go on after the last one shown.
+        return {"tail": tail} if last is None else {"since": last.split(" ", 1)[0]}
+
+    del params["tail"]
+    for line in client.resumed_lines(f"/apps/{app}/logs", params={**params, "follow": 1}, resume=resume):
         typer.echo(line)

@@ -16,6 +16,7 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -443,3 +444,43 @@ def test_deploy_follow_resumes_a_dropped_stream_without_repeating_or_losing_line
     ).text.splitlines()
     assert len(stored) > 5
     assert done.stdout.splitlines()[1:-1] == stored
+
+
+def test_logs_follow_resumes_after_a_dropped_stream_without_repeating_lines(
+    cli: Cli, platform: Platform, deployed: subprocess.CompletedProcess[str]
+) -> None:
+    proxy = CuttingProxy(platform.api, cut_after=600)
+    environment = {
+        **os.environ,
+        "XDG_CONFIG_HOME": str(cli.config_home),
+        "DOCKYARD_URL": proxy.url,
+        "DOCKYARD_TOKEN": platform.token,
+    }
+    follower = subprocess.Popen(
+        [DOCKYARD, "logs", APP, "-f", "--process", "web", "--tail", "0"],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    seen: list[str] = []
+    output = follower.stdout
+    assert output is not None
+    threading.Thread(target=lambda: seen.extend(iter(output.readline, "")), daemon=True).start()
+    try:
+        # Each request leaves one access-log line naming its number; the proxy cuts the stream part way.
+        for number in range(40):
+            platform.get_app_page(APP, f"/?n={number}")
+            time.sleep(0.1)
+        assert eventually(lambda: any("n=39 " in line for line in seen), timeout=30), "".join(seen)
+    finally:
+        follower.terminate()
+        _out, err = follower.communicate(timeout=10)
+        proxy.close()
+
+    assert proxy.cuts == 1
+    assert "resuming" in err
+    numbers = [line.split("n=", 1)[1].split()[0] for line in seen if "GET /?n=" in line]
+    assert len(numbers) == len(set(numbers)), "no line is shown twice"
+    assert numbers[-1] == "39"
