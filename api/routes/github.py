@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import redis
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
@@ -151,9 +152,16 @@ def setup_installed(
     settings: SettingsDep,
     installation_id: int | None = Query(None, description="The installation GitHub just made or changed."),
 ) -> SetupInstalled:
-    """GitHub's redirect after an installation: read the installations again from GitHub."""
+    """GitHub's redirect after an installation: read the installations again from GitHub.
+
+    Anyone can open this URL, so it asks GitHub at most once every few seconds (the `installation`
+    webhook keeps the list current anyway); in between it answers from what is stored.
+    """
     github_app = github_service.get_github_app(session, settings)
-    rows = github_service.sync_installations(session, settings, github_app)
+    if _may_sync(settings):
+        rows = github_service.sync_installations(session, settings, github_app)
+    else:
+        rows = list(session.scalars(select(GitHubInstallation)))
     if installation_id is not None and all(row.installation_id != installation_id for row in rows):
         raise NotFound(f"GitHub lists no installation {installation_id} of GitHub App {github_app.slug}")
     return SetupInstalled(
@@ -292,6 +300,21 @@ def _preview(session: Session, settings: Settings, preview: App) -> PreviewPubli
         live_deployment=LiveRelease(id=live.id, commit=live.commit) if live else None,
         created_at=preview.created_at,
     )
+
+
+INSTALLED_SYNC_SECONDS = 5
+
+
+def _may_sync(settings: Settings) -> bool:
+    """True for the first call in a short window; Redis being down does not block the sync."""
+    client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=1.0, socket_timeout=1.0)
+    try:
+        key = f"dockyard:{settings.instance}:github-installed-sync"
+        return bool(client.set(key, "1", nx=True, ex=INSTALLED_SYNC_SECONDS))
+    except redis.RedisError:
+        return True
+    finally:
+        client.close()
 
 
 def _install_url(github_app: GitHubApp) -> str:

@@ -253,3 +253,14 @@ def test_connecting_needs_a_registered_app_and_write_access(
     denied = client.put("/api/v1/apps/alpha-app/github", json=body, headers=viewer)
     assert denied.status_code == 403
     assert client.get("/api/v1/apps/alpha-app/github", headers=viewer).status_code == 200
+
+
+def test_the_open_installation_callback_asks_github_at_most_once_in_a_short_window(
+    client: TestClient, registered: Registered
+) -> None:
+    before = len(registered.github.calls_to("GET", "/app/installations"))
+
+    answers = [client.get("/github/setup/installed").json()["installations"] for _ in range(5)]
+
+    assert answers == [1] * 5
+    assert len(registered.github.calls_to("GET", "/app/installations")) <= before + 1
