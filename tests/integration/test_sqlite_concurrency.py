@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.db import make_engine
 from core.migrate import upgrade
-from core.models import App, Deployment, DeploymentStatus
+from core.models import App, Deployment, DeploymentStatus, Team
 
 WRITERS = 4
 WRITES_EACH = 60
@@ -36,7 +36,13 @@ def test_concurrent_writers_all_succeed(tmp_path: Path) -> None:
     engine = make_engine(url)
     with Session(engine) as session, session.begin():
         session.add(
-            App(name="shared", repo_url="file:///x/o/r.git", repo_full_name="o/r", webhook_secret="x")
+            App(
+                name="shared",
+                team=Team(name="main"),
+                repo_url="file:///x/o/r.git",
+                repo_full_name="o/r",
+                webhook_secret="x",
+            )
         )
 
     context = multiprocessing.get_context("spawn")
