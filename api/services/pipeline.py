@@ -308,15 +308,18 @@ def fail_stuck(session: Session, settings: Settings, *, redis_client: redis.Redi
 
 
 def _newer_deployment(session: Session, deployment: Deployment) -> Deployment | None:
-    """A newer queued deployment that makes this one pointless.
+    """A newer deployment, queued, running or live already, that makes this one pointless.
 
     Builds are superseded only by newer builds (a config rollout must not drop new code); a config
-    rollout is superseded by anything newer, since every deployment reads the current config.
+    rollout is superseded by anything newer, since every deployment reads the current config. A newer
+    one that is live or running counts too: two workers can take a burst's tasks out of order, and an
+    older commit must never replace a newer one that went live first. A newer one that failed does not.
     """
+    pending_or_live = [status.value for status in DeploymentStatus if status.is_active]
     query = select(Deployment).where(
         Deployment.app_id == deployment.app_id,
         Deployment.id > deployment.id,
-        Deployment.status == DeploymentStatus.QUEUED.value,
+        Deployment.status.in_([*pending_or_live, DeploymentStatus.LIVE.value]),
     )
     if deployment.source_deployment_id is None:
         query = query.where(Deployment.source_deployment_id.is_(None))

@@ -79,6 +79,27 @@ def test_a_queued_build_is_superseded_by_a_newer_queued_build(pipeline: Pipeline
     assert status_of(ids["newer"]) == ("queued", None)
 
 
+def test_an_older_build_that_starts_after_a_newer_one_went_live_is_superseded(pipeline: Pipeline) -> None:
+    # Two workers took a burst's tasks out of order: the newer commit is live before the older one starts.
+    ids = add_app(older={"commit": "a" * 40}, newer={"commit": "b" * 40, "status": "live", "image": "i:2"})
+
+    pipeline.run(ids["older"])
+
+    assert status_of(ids["older"]) == ("superseded", f"deployment {ids['newer']} replaced it")
+    assert status_of(ids["newer"]) == ("live", None)
+
+
+def test_an_older_build_still_deploys_when_the_newer_one_failed(pipeline: Pipeline) -> None:
+    ids = add_app(older={"commit": "a" * 40}, newer={"commit": "b" * 40, "status": "failed"})
+
+    pipeline.run(ids["older"])
+
+    # It went on to fetch its (here missing) repository rather than giving way to a failed build.
+    status, error = status_of(ids["older"])
+    assert status == "failed"
+    assert error is not None and error.startswith("could not fetch")
+
+
 def add_rollout(live_id: int) -> int:
     with session_scope() as session:
         rollout = Deployment(app_id=1, trigger="config", source_deployment_id=live_id)
