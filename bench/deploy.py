@@ -41,6 +41,7 @@ import docker  # noqa: E402
 import httpx  # noqa: E402
 import redis  # noqa: E402
 
+from bench.platform import bench_platform  # noqa: E402
 from scheduler.proxy import CaddyAdmin  # noqa: E402
 from tests.integration.conftest import remove_owned  # noqa: E402
 from tests.platform import Platform, Repo, fastapi_app, free_port  # noqa: E402
@@ -225,7 +226,7 @@ def reconcile_pass(client: docker.DockerClient, services: int) -> None:
     from api.services.reconciler import reconcile
     from core.db import session_scope
     from core.migrate import upgrade
-    from core.models import Deployment, DeploymentStatus, Service
+    from core.models import Deployment, DeploymentStatus, Service, Team
     from core.settings import get_settings
     from scheduler.caddy import start_caddy
     from scheduler.proxy import CaddyAdmin
@@ -242,10 +243,12 @@ def reconcile_pass(client: docker.DockerClient, services: int) -> None:
         upgrade()
         plan = {"processes": {"web": "sleep infinity", "worker": "sleep infinity"}, "port": 8000}
         with session_scope() as session:
+            team = Team(name="bench")
             for number in range(apps):
                 app, _secret = create_app(
                     session,
                     settings=settings,
+                    team=team,
                     name=f"many{number}",
                     repo_url=f"file:///nowhere/octo/many{number}.git",
                     branch="main",
@@ -291,29 +294,20 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each proxy measurement")
     parser.add_argument("--services", type=int, default=200, help="containers for the reconcile pass")
     args = parser.parse_args()
-    instance = f"bench-{uuid.uuid4().hex[:8]}"
     client = docker.from_env()
-    with tempfile.TemporaryDirectory(prefix="dockyard-bench-") as workdir:
-        platform = Platform(data_dir=Path(workdir) / "platform", instance=instance)
-        platform.data_dir.mkdir()
-        repo = Repo(Path(workdir) / "git", full_name="octo/bench")
-        platform.start()
-        try:
-            secret = platform.create_app(APP, repo)["webhook_secret"]
-            salt = uuid.uuid4().hex
-            print_phases(
-                "cold deploy (dependencies installed)",
-                phase_times(platform, deploy(platform, repo, secret, "v1", salt)),
-            )
-            print_phases(
-                "redeploy (code change, cached dependencies)",
-                phase_times(platform, deploy(platform, repo, secret, "v2", salt)),
-            )
-            redeploy_under_load(platform, repo, secret, salt)
-            proxy_overhead(platform, client, args.seconds)
-        finally:
-            platform.stop()
-            remove_owned(client, instance)
+    with bench_platform("octo/bench") as (platform, repo):
+        secret = platform.create_app(APP, repo)["webhook_secret"]
+        salt = uuid.uuid4().hex
+        print_phases(
+            "cold deploy (dependencies installed)",
+            phase_times(platform, deploy(platform, repo, secret, "v1", salt)),
+        )
+        print_phases(
+            "redeploy (code change, cached dependencies)",
+            phase_times(platform, deploy(platform, repo, secret, "v2", salt)),
+        )
+        redeploy_under_load(platform, repo, secret, salt)
+        proxy_overhead(platform, client, args.seconds)
     reconcile_pass(client, args.services)
     client.close()
 

@@ -13,15 +13,12 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
-import docker
 import httpx
 
-from tests.integration.conftest import remove_owned
+from bench.platform import bench_platform
 from tests.platform import Platform, Repo
 
 APP = "bench"
@@ -60,33 +57,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    instance = f"bench-{uuid.uuid4().hex[:8]}"
-    client = docker.from_env()
-    with tempfile.TemporaryDirectory(prefix="dockyard-bench-") as workdir:
-        platform = Platform(data_dir=Path(workdir) / "platform", instance=instance)
-        platform.data_dir.mkdir()
-        repo = Repo(Path(workdir) / "git", full_name="octo/bench")
-        platform.start()
-        try:
-            secret = platform.create_app(APP, repo)["webhook_secret"]
-            cold, cached = [], []
-            for round_number in range(1, args.rounds + 1):
-                salt = uuid.uuid4().hex
-                version = f"cold{round_number}"
-                seconds = push_and_wait(platform, repo, secret, app_files(version, salt), version)
-                cold.append(seconds)
-                print(f"round {round_number}: cold   (dependencies rebuilt)  {seconds:6.2f} s")
-                version = f"cached{round_number}"
-                seconds = push_and_wait(platform, repo, secret, app_files(version, salt), version)
-                cached.append(seconds)
-                print(f"round {round_number}: cached (source change only)   {seconds:6.2f} s")
-            cold_median, cached_median = statistics.median(cold), statistics.median(cached)
-            print(f"median webhook → live: cold {cold_median:.2f} s, cached {cached_median:.2f} s")
-            print(f"cached / cold = {cached_median / cold_median:.2f}")
-        finally:
-            platform.stop()
-            remove_owned(client, instance)
-            client.close()
+    with bench_platform("octo/bench") as (platform, repo):
+        secret = platform.create_app(APP, repo)["webhook_secret"]
+        cold, cached = [], []
+        for round_number in range(1, args.rounds + 1):
+            salt = uuid.uuid4().hex
+            version = f"cold{round_number}"
+            seconds = push_and_wait(platform, repo, secret, app_files(version, salt), version)
+            cold.append(seconds)
+            print(f"round {round_number}: cold   (dependencies rebuilt)  {seconds:6.2f} s")
+            version = f"cached{round_number}"
+            seconds = push_and_wait(platform, repo, secret, app_files(version, salt), version)
+            cached.append(seconds)
+            print(f"round {round_number}: cached (source change only)   {seconds:6.2f} s")
+        cold_median, cached_median = statistics.median(cold), statistics.median(cached)
+        print(f"median webhook → live: cold {cold_median:.2f} s, cached {cached_median:.2f} s")
+        print(f"cached / cold = {cached_median / cold_median:.2f}")
 
 
 if __name__ == "__main__":
