@@ -108,6 +108,31 @@ def report(settings: Settings, deployment_id: int, *, redis_client: redis.Redis 
             client.expire(key, MEMORY_SECONDS)
 
 
+def retire_environment(settings: Settings, deployment_id: int, *, redis_client: redis.Redis) -> None:
+    """Mark the GitHub deployment of a preview's last release `inactive` before the preview is removed,
+    so the pull request stops linking to a host that no longer answers. Call it while the app still exists."""
+    found = _subject(deployment_id)
+    key = f"dockyard:{settings.instance}:github-report:{deployment_id}"
+    github_deployment = redis_client.hget(key, "deployment")
+    if found is None or github_deployment is None:
+        return  # not connected through the App, or GitHub never heard of this release
+    github_app, subject = found
+    try:
+        create_deployment_status(
+            settings,
+            github_app,
+            installation_id=subject.installation_id,
+            repo_full_name=subject.repository,
+            deployment_id=int(github_deployment),
+            state="inactive",
+            log_url=deployment_log_url(settings, app_name=subject.app_name, deployment_id=deployment_id),
+            description="The pull request was closed; its preview was removed",
+        )
+    except DockyardError as error:
+        log.warning("could not retire the GitHub environment of %s: %s", subject.app_name, error.detail)
+    redis_client.hset(key, "state", "inactive")
+
+
 def _post(
     settings: Settings,
     github_app: GitHubApp,

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from api.services import github_reports
 from api.services.deployments import finish, request_deployment
 from api.services.operations import delete_app, engine
 from core import crypto
@@ -191,20 +192,37 @@ def teardown(settings: Settings, plan: Teardown, *, redis_client: redis.Redis) -
     Conflict while one of its deployments runs: the caller retries later.
     """
     with session_scope() as session:
-        preview = session.get(App, plan.app_id)
-        if preview is None or preview.preview_of_id is None:
-            return f"app {plan.app_id} is gone already"
+        found = _to_remove(session, plan)
+        last = session.scalar(select(func.max(Deployment.id)).where(Deployment.app_id == plan.app_id))
+    if isinstance(found, str):
+        return found
+    if last is not None:
+        # Before the rows go: it reads the app's GitHub connection.
+        github_reports.retire_environment(settings, last, redis_client=redis_client)
+    with session_scope() as session:
+        # Reopened meanwhile: it stays, and its new deployment makes GitHub's environment active again.
+        preview = _to_remove(session, plan)
+        if isinstance(preview, str):
+            return preview
         name = preview.name
-        newer = session.scalar(
-            select(Deployment.id).where(Deployment.app_id == preview.id, Deployment.id > plan.last_deployment)
-        )
-        if newer is not None:
-            return f"kept preview {name}: its pull request was reopened (deployment {newer})"
         with engine(settings) as runtime:
             delete_app(
                 session, runtime, settings=settings, redis_client=redis_client, app=preview, volumes=True
             )
     return f"removed preview {name}"
+
+
+def _to_remove(session: Session, plan: Teardown) -> App | str:
+    """The preview to remove, or why it stays (gone already, or its pull request was reopened)."""
+    preview = session.get(App, plan.app_id)
+    if preview is None or preview.preview_of_id is None:
+        return f"app {plan.app_id} is gone already"
+    newer = session.scalar(
+        select(Deployment.id).where(Deployment.app_id == preview.id, Deployment.id > plan.last_deployment)
+    )
+    if newer is not None:
+        return f"kept preview {preview.name}: its pull request was reopened (deployment {newer})"
+    return preview
 
 
 def list_previews(parent: App) -> list[App]:

@@ -224,6 +224,14 @@ def test_a_pull_request_gets_a_preview_on_its_own_host_until_it_closes(
     )
     assert platform.call("GET", f"/api/v1/apps/{APP}/previews").json() == []
     assert platform.get_app_page(APP).json()["version"] == "burst-19"
+    # On GitHub, the preview's environment no longer links to a host that is gone.
+    (preview_deployment,) = [d["id"] for d in github.deployments.values() if d["environment"] == preview]
+    retired = [
+        call.body
+        for call in github.calls_to("POST", f"/repos/{FULL_NAME}/deployments/{preview_deployment}/statuses")
+        if call.body and call.body.get("state") == "inactive"
+    ]
+    assert len(retired) == 1, retired
 
 
 def test_deleting_the_app_deletes_its_previews(
