@@ -5,7 +5,9 @@ A missing engine fails these tests (never skips): CI must prove the real path.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import docker
 import pytest
@@ -56,3 +58,30 @@ def remove_owned(client: docker.DockerClient, instance: str) -> None:
         volume.remove(force=True)
     for image in client.images.list(filters=filters):
         client.images.remove(image.id, force=True)
+
+
+@pytest.fixture
+def upstream() -> Iterator[tuple[str, list[str]]]:
+    """A plain HTTP server on this host answering "upstream"; yields its address and the hosts it saw."""
+    seen: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.headers["Host"])
+            body = b"upstream"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}", seen
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -11,10 +11,8 @@ import socket
 import ssl
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from functools import partial
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -59,29 +57,6 @@ def caddy(tmp_path: Path) -> Iterator[CaddyAdmin]:
         process.wait(timeout=10)
 
 
-@pytest.fixture
-def upstream() -> Iterator[str]:
-    """A plain HTTP server on this host answering "upstream"."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Length", "8")
-            self.end_headers()
-            self.wfile.write(b"upstream")
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def local_root(admin: CaddyAdmin) -> str:
     """The PEM of Caddy's local CA root, as a client that trusts it would install it."""
     return str(admin.http.get("/pki/ca/local").json()["root_certificate"])
@@ -120,17 +95,17 @@ def http_get(port: int, host: str, path: str = "/") -> httpx.Response:
 
 
 def test_set_route_hosts_changes_what_a_route_matches_and_nothing_else(
-    caddy: CaddyAdmin, upstream: str
+    caddy: CaddyAdmin, upstream: tuple[str, list[str]]
 ) -> None:
     http_port = free_port()
     caddy.ensure_server("dockyard", server_config(http_port=http_port))
     rid = route_id("test", "blog")
-    caddy.set_route("dockyard", app_route(route_id=rid, hosts=["blog.localhost"], upstreams=[upstream]))
+    caddy.set_route("dockyard", app_route(route_id=rid, hosts=["blog.localhost"], upstreams=[upstream[0]]))
 
     assert caddy.set_route_hosts(rid, ["blog.localhost", "www.blog.test"])
 
     assert caddy.routes("dockyard")[0] == app_route(
-        route_id=rid, hosts=["blog.localhost", "www.blog.test"], upstreams=[upstream]
+        route_id=rid, hosts=["blog.localhost", "www.blog.test"], upstreams=[upstream[0]]
     )
     assert (http_get(http_port, "www.blog.test").status_code, http_get(http_port, "www.blog.test").text) == (
         200,
@@ -170,14 +145,14 @@ def test_set_policy_on_a_caddy_without_tls_config(caddy: CaddyAdmin) -> None:
 
 
 def test_with_the_local_ca_an_app_host_and_its_domain_answer_over_tls_for_their_own_names(
-    caddy: CaddyAdmin, upstream: str, tmp_path: Path
+    caddy: CaddyAdmin, upstream: tuple[str, list[str]], tmp_path: Path
 ) -> None:
     settings = Settings(
         data_dir=tmp_path, instance="test", https="internal", http_port=free_port(), https_port=free_port()
     )
     routing.ensure_server(caddy, settings)
     routing.ensure_server(caddy, settings)  # idempotent
-    caddy.set_route("test", routing.app_route(settings, "blog", [upstream], domains=["www.blog.test"]))
+    caddy.set_route("test", routing.app_route(settings, "blog", [upstream[0]], domains=["www.blog.test"]))
     root = local_root(caddy)
 
     for host in ("blog.localhost", "www.blog.test"):

@@ -58,33 +58,6 @@ def caddy(tmp_path: Path) -> Iterator[Caddy]:
         process.wait(timeout=10)
 
 
-@pytest.fixture
-def upstream() -> Iterator[tuple[str, list[str]]]:
-    """A plain HTTP server on this host answering "upstream"; yields its address and the hosts it saw."""
-    seen: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            seen.append(self.headers["Host"])
-            body = b"upstream"
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"127.0.0.1:{server.server_address[1]}", seen
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def test_start_caddy_leaves_an_answering_admin_alone(caddy: Caddy, tmp_path: Path) -> None:
     assert start_caddy(admin=caddy.address, data_dir=tmp_path / "second") is None
 
