@@ -4,17 +4,20 @@
 # cannot reach Docker Hub), Redis and PostgreSQL.
 # Idempotent: a second run only checks and takes a few seconds. Background daemons log to /var/log/.
 #
-# Usage: deploy/provision.sh [--containers]
+# Usage: deploy/provision.sh [--containers | --tests]
 #   --containers: for the container install (deploy/up.sh), whose Redis runs in a container and whose database
 #   is SQLite on a volume: the host's Redis and PostgreSQL (which host mode and the tests use) are not started.
+#   --tests: also install Chromium, which the browser tests of the web UI drive (deploy/test.sh).
 set -euo pipefail
 
 host_services=1
+browser=0
 case ${1:-} in
   --containers) host_services=0 ;;
+  --tests) browser=1 ;;
   "") ;;
   *)
-    echo "usage: $0 [--containers]" >&2
+    echo "usage: $0 [--containers | --tests]" >&2
     exit 2
     ;;
 esac
@@ -86,6 +89,7 @@ exec 9>/run/lock/dockyard-provision.lock
 flock 9
 
 # --- Debian packages: dpkg-query first, so a provisioned host never pays for apt-get update. ---
+if ((browser)); then PACKAGES+=(chromium); fi
 missing=()
 for p in "${PACKAGES[@]}"; do
   [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) == installed ]] || missing+=("$p")

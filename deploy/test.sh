@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Everything CI checks: provision the host, install Dockyard, lint, type-check, check import layers, run the tests.
+# Everything CI checks: provision the host (with the browser the web UI tests drive), install Dockyard, lint,
+# type-check, check import layers, run the tests.
 # Arguments are passed to pytest. Stops at the first failing step.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-deploy/provision.sh
+deploy/provision.sh --tests
 deploy/venv.sh
 
 # The database provision.sh creates, and the host's CAs for builds (this kind of machine sits behind a

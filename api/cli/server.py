@@ -110,11 +110,11 @@ def server(
         children.extend(subprocess.Popen(argv) for argv in _worker_commands(settings, concurrency))
         children.append(subprocess.Popen(_beat_command()))
         _watch_engine(settings, redis_client, stop_watching)
-        typer.echo(f"-----> API on http://{host}:{port}/ (docs at /docs)")
+        typer.echo(f"-----> Dashboard on http://{host}:{port}/, API docs at /docs")
         # uvicorn re-raises the signal that stopped it once it has shut down; turn SIGTERM into an
         # exception so the children below are stopped too, as they are on Ctrl-C.
         signal.signal(signal.SIGTERM, _exit_on_signal)
-        uvicorn.run("api.main:app", host=host, port=port, log_level="info")
+        uvicorn.run("web.main:app", host=host, port=port, log_level="info")
     except DockyardError as error:
         raise _fail(error) from error
     finally:
@@ -126,7 +126,8 @@ def api(
     host: Annotated[str, typer.Option(help="Address the API listens on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port the API listens on.")] = 8000,
 ) -> None:
-    """Check the host, migrate the database, then serve the API (the container install's `api` service)."""
+    """Check the host, migrate the database, then serve the API and the web UI (the container install's
+    `api` service)."""
     import uvicorn
 
     from core.settings import get_settings
@@ -135,8 +136,8 @@ def api(
         _prepare(get_settings())
     except DockyardError as error:
         raise _fail(error) from error
-    typer.echo(f"-----> API on http://{host}:{port}/ (docs at /docs)")
-    uvicorn.run("api.main:app", host=host, port=port, log_level="info")
+    typer.echo(f"-----> Dashboard on http://{host}:{port}/, API docs at /docs")
+    uvicorn.run("web.main:app", host=host, port=port, log_level="info")
 
 
 def worker(

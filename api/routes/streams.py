@@ -1,7 +1,8 @@
 """WebSockets that follow an app: its deployments' statuses, a deployment's log, its runtime logs.
 
 They authenticate like HTTP (`Authorization: Bearer <token>`, or `?access_token=<token>` from browsers,
-which cannot set headers on a WebSocket) and need READ on the app. A refused socket is closed before it
+which cannot set headers on a WebSocket), or with the web UI's session cookie when the socket is opened
+from this site's own pages, and need READ on the app. A refused socket is closed before it
 is accepted, with 4000 + the HTTP status the same call would get (4401, 4403, 4404, 4422) and the
 problem's detail as the reason. Messages are JSON objects with a `type`.
 """
@@ -21,7 +22,7 @@ from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect, status
 from sqlalchemy.orm import Session
 
 from api.deps import SettingsDep
-from api.services import deployment_feed, log_streams, operations, runtime_logs
+from api.services import deployment_feed, log_streams, operations, runtime_logs, web_sessions
 from api.services.access import Permission, app_for
 from api.services.deployment_events import DeploymentChange
 from api.services.deployments import get_deployment
@@ -30,7 +31,7 @@ from api.services.tokens import authenticate
 from core.db import session_scope
 from core.errors import DockyardError, TemporaryError, Unauthorized
 from core.models import App
-from core.settings import Settings
+from core.settings import Settings, get_settings
 
 router = APIRouter(prefix="/api/v1/apps/{name}", tags=["streams"])
 
@@ -153,19 +154,28 @@ def _runtime_lines(
 async def _authorize(websocket: WebSocket, name: str, find: Callable[[Session, App], T]) -> T | None:
     """`find`'s answer for app `name` when the caller may read it; otherwise the socket is refused, None."""
     try:
-        return await anyio.to_thread.run_sync(_authorized, _token(websocket), name, find)
+        return await anyio.to_thread.run_sync(
+            _authorized, _token(websocket), _web_session(websocket), name, find
+        )
     except DockyardError as error:
         await websocket.close(code=4000 + error.status, reason=_reason(error.detail))
         return None
 
 
-def _authorized(token: str | None, name: str, find: Callable[[Session, App], T]) -> T:
-    if token is None:
+def _authorized(
+    token: str | None, web_session: str | None, name: str, find: Callable[[Session, App], T]
+) -> T:
+    if token is None and web_session is None:
         raise Unauthorized(
             "send `Authorization: Bearer <token>`, or `?access_token=<token>` where headers cannot be set"
         )
     with session_scope() as session:
-        return find(session, app_for(session, authenticate(session, token), name, Permission.READ))
+        if token is not None:
+            principal = authenticate(session, token)
+        else:
+            assert web_session is not None
+            principal = web_sessions.principal_for(session, web_session)
+        return find(session, app_for(session, principal, name, Permission.READ))
 
 
 def _token(websocket: WebSocket) -> str | None:
@@ -173,6 +183,21 @@ def _token(websocket: WebSocket) -> str | None:
     if scheme.lower() == "bearer" and token.strip():
         return token.strip()
     return websocket.query_params.get("access_token") or None
+
+
+def _web_session(websocket: WebSocket) -> str | None:
+    """The web UI's session cookie, honoured only when this site's own page opened the socket: a page on
+    another site would otherwise read the logs with the visitor's cookie."""
+    cookie = websocket.cookies.get(web_sessions.COOKIE_NAME)
+    origin = websocket.headers.get("origin")
+    if not cookie or origin is None:
+        return None
+    settings = get_settings()
+    return (
+        cookie
+        if web_sessions.trusted_origin(origin, websocket.headers.get("host", ""), settings.public_url)
+        else None
+    )
 
 
 @asynccontextmanager

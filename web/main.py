@@ -1,0 +1,19 @@
+"""The whole control plane as one ASGI app: the API with the web UI's pages on top (`dockyard server` runs
+this). The API knows nothing of the pages; they call the same services."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.staticfiles import StaticFiles
+
+from api.main import app
+from web import errors
+from web.routes import auth, dashboard
+
+errors.install(app)
+app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+for module in (auth, dashboard):
+    app.include_router(module.router)
+
+__all__ = ["app"]
