@@ -9,11 +9,37 @@ from fastapi.staticfiles import StaticFiles
 
 from api.main import app
 from web import errors
-from web.routes import auth, dashboard
+from web.routes import (
+    app_overview,
+    app_settings,
+    apps_new,
+    auth,
+    dashboard,
+    deliveries,
+    deployments,
+    github,
+    invitations,
+    runtime_logs,
+    teams,
+    tokens,
+)
 
 errors.install(app)
 app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
-for module in (auth, dashboard):
+for module in (
+    auth,
+    dashboard,
+    github,
+    apps_new,  # /apps/new before /apps/{name}
+    app_overview,
+    deployments,
+    runtime_logs,
+    app_settings,
+    deliveries,
+    teams,
+    tokens,
+    invitations,
+):
     app.include_router(module.router)
 
 __all__ = ["app"]

@@ -104,6 +104,17 @@ def authorize_team(session: Session, principal: Principal, team: Team, permissio
     return role
 
 
+def permissions_in(session: Session, principal: Principal, team: Team) -> frozenset[Permission]:
+    """What the caller may do in `team` (role and scopes together): pages show only the actions allowed."""
+    role = Role.OWNER if principal.is_site_admin else role_in(session, principal.user, team)
+    if role is None:
+        return frozenset()
+    allowed = {permission for permission in ROLE_PERMISSIONS[role] if permission.value in principal.scopes}
+    if principal.is_site_admin:
+        allowed.add(Permission.ADMIN)
+    return frozenset(allowed)
+
+
 def app_for(session: Session, principal: Principal, name: str, permission: Permission) -> App:
     """The app named `name` if the caller may do `permission` on it; 404 if it is not theirs to see."""
     app = session.scalar(select(App).where(App.name == name))
