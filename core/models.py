@@ -235,6 +235,9 @@ class Deployment(Base):
     trigger: Mapped[str] = mapped_column(String(20))
     ref: Mapped[str | None] = mapped_column(String(255))
     commit: Mapped[str | None] = mapped_column(String(64))
+    # Who made the commit and its subject line, as git records them (shown in deployment lists).
+    commit_author: Mapped[str | None] = mapped_column(String(200))
+    commit_message: Mapped[str | None] = mapped_column(String(500))
     image: Mapped[str | None] = mapped_column(String(255))
     # A release made from another's image (env or volume change) skips the build.
     source_deployment_id: Mapped[int | None] = mapped_column(ForeignKey("deployments.id"))
