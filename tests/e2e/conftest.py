@@ -51,4 +51,5 @@ def new_context(browser: Browser, base_url: str, viewport: dict[str, int] = DESK
 def screenshot(page: Page, name: str) -> None:
     """Save the page as it looks now, full length, for people to look at."""
     SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{re.sub(r'[^a-z0-9-]+', '-', name.lower())}.png"), full_page=True)
+    file = SCREENSHOTS / f"{re.sub(r'[^a-z0-9-]+', '-', name.lower())}.png"
+    page.screenshot(path=str(file), full_page=True)
