@@ -31,8 +31,9 @@ compose up -d --build "$@"
 api=$(compose port api 8000 | tail -n 1)
 for _ in $(seq 1 120); do
   if curl -sf --noproxy '*' --max-time 2 -o /dev/null "http://$api/healthz"; then
-    say "Dockyard is up: the API on http://$api/ (docs at /docs)"
-    say "Create an API token: docker compose exec api dockyard token create --name me"
+    say "Dockyard is up: open http://$api/ in a browser (the first visit creates the administrator)"
+    say "The API is under http://$api/api/v1 (docs at /docs); a token for scripts:"
+    say "  docker compose exec api dockyard token create --name me"
     exit 0
   fi
   sleep 1

@@ -103,3 +103,30 @@ def test_the_api_still_answers_problem_json_not_pages(admin: Browser) -> None:
     missing = admin.get("/no-such-page")
     assert missing.status_code == 404
     assert "Page not found" in missing.text
+
+
+def test_an_idle_session_ends_and_sends_the_browser_to_sign_in(admin: Browser) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from core import db
+    from core.models import WebSession, utcnow
+
+    with db.session_scope() as session:
+        session.execute(update(WebSession).values(expires_at=utcnow() - timedelta(seconds=1)))
+    response = admin.get("/?view=all", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=/%3Fview%3Dall"
+
+
+def test_a_session_cookie_is_stored_only_as_a_hash(admin: Browser) -> None:
+    from sqlalchemy import select
+
+    from core import db
+    from core.models import WebSession
+
+    cookie = admin.cookies["dockyard_session"]
+    with db.session_scope() as session:
+        stored = list(session.scalars(select(WebSession.token_hash)))
+    assert stored and cookie not in stored
