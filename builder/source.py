@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -37,6 +38,22 @@ def fetch(repo_url: str, ref: str | None, dest: Path, *, timeout: int = FETCH_TI
     # The clone remembers its URL; drop any token from it so it never reaches a log or an image.
     git.run("remote", "set-url", "origin", _without_credentials(repo_url))
     return sha
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    """Who made a commit (git's author name) and its subject line."""
+
+    author: str
+    subject: str
+
+
+def describe_commit(checkout: Path, sha: str) -> CommitInfo | None:
+    """The author and subject of commit `sha` in `checkout`; None when git cannot tell (never fatal)."""
+    git = _Git(str(checkout), f"commit {sha}", deadline=time.monotonic() + 30, cwd=checkout)
+    shown = git.run("log", "-1", "--format=%an%x00%s", sha, "--", check=False)
+    author, separator, subject = shown.partition("\0")
+    return CommitInfo(author=author, subject=subject) if separator else None
 
 
 def _resolve(git: _Git, ref: str | None) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import redis
 import redis.asyncio
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import PlainTextResponse, StreamingResponse
@@ -14,10 +13,9 @@ from api.openapi import errors
 from api.paging import PageDep, next_link
 from api.schemas import DeploymentAccepted, DeploymentCreate, DeploymentPublic
 from api.services import deployments as deployment_service
-from api.services import log_streams
+from api.services import log_streams, operations
 from api.services.access import Permission, app_for
-from api.tasks import enqueue_deployments
-from core.deploy_log import saved_lines
+from api.services.deployments import Trigger
 from core.models import Deployment, DeploymentStatus
 from core.settings import Settings
 
@@ -32,11 +30,7 @@ def create_deployment(
 ) -> DeploymentAccepted:
     """Build and release the app's branch, or `ref` (a branch, tag or commit)."""
     app = app_for(session, principal, name, Permission.DEPLOY)
-    deployment = deployment_service.request_deployment(
-        session, app=app, trigger=deployment_service.Trigger.API, ref=body.ref if body else None
-    )
-    session.commit()
-    enqueue_deployments([deployment.id])
+    deployment = operations.deploy(session, app=app, trigger=Trigger.API, ref=body.ref if body else None)
     return DeploymentAccepted(id=deployment.id, status=deployment.status)
 
 
@@ -99,13 +93,7 @@ def get_logs(
         session, app_for(session, principal, name, Permission.READ), deployment_id
     )
     if not follow:
-        if deployment.log is not None:
-            lines = saved_lines(deployment.log)[offset:]
-        else:
-            log = deployment_service.deployment_log(
-                redis.Redis.from_url(settings.redis_url), settings, deployment
-            )
-            lines = log.read(offset).lines
+        lines = deployment_service.log_lines(settings, deployment, offset)
         return PlainTextResponse("".join(f"{line}\n" for line in lines))
     session.close()  # a stream can last minutes: do not hold a database connection meanwhile
     return StreamingResponse(_follow(settings, deployment.id, offset), media_type="text/plain; charset=utf-8")

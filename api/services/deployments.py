@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.services.paging import Page, PageRequest, keyset_page
-from core.deploy_log import DeployLog
+from core.deploy_log import DeployLog, saved_lines
 from core.errors import NotFound
 from core.models import App, Deployment, DeploymentStatus, utcnow
 from core.settings import Settings
@@ -19,6 +19,7 @@ class Trigger:
     PUSH = "push"
     HOOK = "hook"
     API = "api"
+    WEB = "web"  # the Deploy button of the web UI
     CONFIG = "config"
     ROLLBACK = "rollback"
     RESTART = "restart"
@@ -52,6 +53,8 @@ def request_rollout(
         trigger=trigger,
         ref=live.ref,
         commit=live.commit,
+        commit_author=live.commit_author,
+        commit_message=live.commit_message,
         source_deployment_id=live.id,
     )
     session.add(deployment)
@@ -87,11 +90,27 @@ def get_deployment(session: Session, app: App, deployment_id: int) -> Deployment
     return deployment
 
 
+def newest_deployment(session: Session, app: App) -> Deployment | None:
+    """The app's most recent deployment, whatever its status."""
+    return session.scalar(
+        select(Deployment).where(Deployment.app_id == app.id).order_by(Deployment.id.desc()).limit(1)
+    )
+
+
 def deployment_log(client: redis.Redis, settings: Settings, deployment: Deployment) -> DeployLog:
     """The live log of `deployment`."""
     return DeployLog(
         client, instance=settings.instance, deployment_id=deployment.id, created_at=deployment.created_at
     )
+
+
+def log_lines(settings: Settings, deployment: Deployment, offset: int = 0) -> list[str]:
+    """The lines of the deployment's log after the first `offset`: the saved copy once it has ended, else
+    what the live log holds so far."""
+    if deployment.log is not None:
+        return saved_lines(deployment.log)[offset:]
+    with redis.Redis.from_url(settings.redis_url) as client:
+        return deployment_log(client, settings, deployment).read(offset).lines
 
 
 def finish(deployment: Deployment, status: DeploymentStatus, error: str | None) -> None:

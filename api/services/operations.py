@@ -1,4 +1,4 @@
-"""Day-two operations on an app: scale, limits, restart, stop and start, rollback, one-off commands, delete.
+"""Operations on an app: deploy, scale, limits, restart, stop and start, rollback, one-off commands, delete.
 
 Changes to what should run are written to the database first; the reconcile pass (or a rollout, when
 containers must be recreated) then makes the engine match. Only Docker objects carrying this instance's
@@ -21,7 +21,13 @@ from sqlalchemy.orm import Session
 
 from api import tasks
 from api.services.apps import live_deployment
-from api.services.deployments import Trigger, get_deployment, request_rollback, request_rollout
+from api.services.deployments import (
+    Trigger,
+    get_deployment,
+    request_deployment,
+    request_rollback,
+    request_rollout,
+)
 from api.services.reconciler import deploy_lock_name
 from api.services.releases import plan_processes, release_of
 from builder.config import config_from_mapping
@@ -35,6 +41,7 @@ from scheduler.runtime.docker import DockerRuntime
 
 MAX_REPLICAS = 20
 ONE_OFF_RUN = "run"
+ROLLBACK_CHOICES = 10  # releases offered to roll back to; older images are garbage-collected anyway
 
 
 @contextmanager
@@ -48,6 +55,11 @@ def engine(settings: Settings) -> Iterator[DockerRuntime]:
         yield DockerRuntime(client, settings.instance, network_pool=settings.network_pool)
     finally:
         client.close()
+
+
+def deploy(session: Session, *, app: App, trigger: str, ref: str | None = None) -> Deployment:
+    """Queue a build and release of `ref` (a branch, tag or commit; default: the app's branch)."""
+    return _queue(session, request_deployment(session, app=app, trigger=trigger, ref=ref))
 
 
 def process_names(session: Session, app: App) -> list[str]:
@@ -147,6 +159,30 @@ def rollback_target(
         "image is still kept count); deploy a commit instead: POST "
         f'/api/v1/apps/{app.name}/deployments {{"ref": "<commit>"}}'
     )
+
+
+def rollback_candidates(session: Session, runtime: DockerRuntime, *, app: App) -> list[Deployment]:
+    """The releases a rollback can go back to, newest first: once live, with their image still kept and
+    different from the live one; the newest release of each image only."""
+    live = live_deployment(session, app)
+    query = select(Deployment).where(
+        Deployment.app_id == app.id,
+        Deployment.status == DeploymentStatus.SUPERSEDED.value,
+        Deployment.image.is_not(None),
+    )
+    if live is not None and live.image is not None:
+        query = query.where(Deployment.image != live.image)
+    seen: set[str] = set()
+    found: list[Deployment] = []
+    for candidate in session.scalars(query.order_by(Deployment.id.desc())):
+        if candidate.image is None or candidate.image in seen:
+            continue
+        seen.add(candidate.image)
+        if runtime.has_image(candidate.image):
+            found.append(candidate)
+        if len(found) == ROLLBACK_CHOICES or len(seen) >= 3 * ROLLBACK_CHOICES:
+            break
+    return found
 
 
 def rollback(session: Session, *, app: App, target: Deployment) -> Deployment:

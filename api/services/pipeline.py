@@ -12,6 +12,7 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -43,6 +44,19 @@ from scheduler import proxy
 from scheduler.runtime.docker import DockerRuntime
 
 LOG_TAIL_IN_ERROR = 20
+AUTHOR_LENGTH = 200  # the columns' sizes
+SUBJECT_LENGTH = 500
+
+
+@dataclass(frozen=True)
+class ReleaseImage:
+    """What a release runs: the image, the commit it was built from (author, subject) and the build plan."""
+
+    tag: str
+    commit: str
+    plan: dict[str, object]
+    author: str | None
+    subject: str | None
 
 
 def image_tag(settings: Settings, app: str, deployment_id: int) -> str:
@@ -135,16 +149,18 @@ class Pipeline:
                 deployment.status = DeploymentStatus.BUILDING.value
 
         if source_image is None:
-            image, commit, plan = self._build(
+            image = self._build(
                 deployment_id, app_name=app_name, repo_url=repo_url, want=want, inputs=inputs, log=log
             )
         else:
-            image, commit, plan = source_image
-            log.append(f"-----> Reusing image {image} of commit {commit[:12]} (no rebuild)")
+            image = source_image
+            log.append(f"-----> Reusing image {image.tag} of commit {image.commit[:12]} (no rebuild)")
+        plan = image.plan
 
         with session_scope() as session:
             deployment = _load(session, deployment_id)
-            deployment.image, deployment.commit, deployment.plan = image, commit, plan
+            deployment.image, deployment.commit, deployment.plan = image.tag, image.commit, plan
+            deployment.commit_author, deployment.commit_message = image.author, image.subject
             deployment.status = DeploymentStatus.DEPLOYING.value
             session.flush()
             release = release_of(self.settings, deployment.app, deployment)
@@ -196,7 +212,7 @@ class Pipeline:
         want: str,
         inputs: BuildInputs,
         log: DeployLog,
-    ) -> tuple[str, str, dict[str, object]]:
+    ) -> ReleaseImage:
         with tempfile.TemporaryDirectory(prefix="dockyard-build-") as workdir:
             checkout = Path(workdir) / "src"
             log.append(f"-----> Fetching {_safe_url(repo_url)} at {want}")
@@ -204,9 +220,13 @@ class Pipeline:
             if url != repo_url:
                 log.append("       with a GitHub App installation token")
             commit = source.fetch(url, want, checkout)
+            described = source.describe_commit(checkout, commit)
+            author = described.author[:AUTHOR_LENGTH] if described else None
+            subject = described.subject[:SUBJECT_LENGTH] if described else None
             with session_scope() as session:
-                _load(session, deployment_id).commit = commit
-            log.append(f"       commit {commit}")
+                fetched = _load(session, deployment_id)
+                fetched.commit, fetched.commit_author, fetched.commit_message = commit, author, subject
+            log.append(f"       commit {commit}" + (f" by {author}: {subject}" if described else ""))
             log.append("-----> Detecting how to build and run the app")
             plan = detect.plan_build(source.read_tree(checkout), inputs)
             for reason in plan.reasons:
@@ -234,7 +254,7 @@ class Pipeline:
                 limits=build_limits(self.settings),
             )
             log.append(f"-----> Built {tag} in {time.monotonic() - started:.1f} s")
-        return tag, commit, summary
+        return ReleaseImage(tag=tag, commit=commit, plan=summary, author=author, subject=subject)
 
     def _clone_url(self, deployment_id: int, repo_url: str) -> str:
         """`repo_url`, with a fresh installation token when the app is connected through the GitHub App."""
@@ -243,10 +263,8 @@ class Pipeline:
             github_app = session.scalar(select(GitHubApp)) if installation_id is not None else None
         return clone_url(self.settings, github_app, repo_url=repo_url, installation_id=installation_id)
 
-    def _source_image(
-        self, session: Session, deployment: Deployment
-    ) -> tuple[str, str, dict[str, object]] | None:
-        """The image, commit and plan a release without a build reuses, or None for a build.
+    def _source_image(self, session: Session, deployment: Deployment) -> ReleaseImage | None:
+        """The image (with its commit and plan) a release without a build reuses, or None for a build.
 
         A rollback reuses its target's; a config rollout or restart the live release's, resolved now (not when
         it was queued), so that it never undoes a deployment that went live meanwhile.
@@ -262,11 +280,11 @@ class Pipeline:
                     f"the image of release {target.id} was garbage-collected (only the last "
                     f"{self.settings.keep_releases} are kept); deploy commit {target.commit} instead"
                 )
-            return target.image, target.commit or "", dict(target.plan or {})
+            return _reused(target, target.image)
         live = live_deployment(session, deployment.app)
         if live is None or live.image is None:
             raise DeployError("nothing to redeploy: the app has no live release yet; deploy a commit first")
-        return live.image, live.commit or "", dict(live.plan or {})
+        return _reused(live, live.image)
 
     def _fail(self, deployment_id: int, log: DeployLog, reason: str) -> None:
         with session_scope() as session:
@@ -324,6 +342,16 @@ def _newer_deployment(session: Session, deployment: Deployment) -> Deployment | 
     if deployment.source_deployment_id is None:
         query = query.where(Deployment.source_deployment_id.is_(None))
     return session.scalar(query.order_by(Deployment.id.desc()))
+
+
+def _reused(release: Deployment, image: str) -> ReleaseImage:
+    return ReleaseImage(
+        tag=image,
+        commit=release.commit or "",
+        plan=dict(release.plan or {}),
+        author=release.commit_author,
+        subject=release.commit_message,
+    )
 
 
 def _load(session: Session, deployment_id: int) -> Deployment:

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.services.operations import engine
 from core.models import App
+from core.settings import Settings
 from scheduler.runtime.docker import DockerRuntime
+
+
+def current_services(settings: Settings, app: App) -> list[dict[str, Any]]:
+    """service_status on the local engine; TemporaryError when the engine does not answer."""
+    with engine(settings) as runtime:
+        return service_status(runtime, app)
 
 
 def service_status(runtime: DockerRuntime, app: App) -> list[dict[str, Any]]:

@@ -102,3 +102,22 @@ def test_bad_filters_and_limits_are_422_naming_the_parameter(
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["errors"][0]["where"] == where
     assert len(listed(client, auth, "?limit=200")) == len(HISTORY)
+
+
+def test_deployments_carry_their_commits_author_and_subject(
+    client: TestClient, auth: dict[str, str], queued: Callable[[], list[int]]
+) -> None:
+    ids = make_history(client, auth)
+    with db.session_scope() as session:
+        deployment = session.get(Deployment, ids[0])
+        assert deployment is not None
+        deployment.commit_author, deployment.commit_message = "Ada Lovelace", "Compute Bernoulli numbers"
+
+    oldest = client.get(f"/api/v1/apps/hello/deployments/{ids[0]}", headers=auth).json()
+    newest = client.get("/api/v1/apps/hello/deployments", headers=auth).json()[0]
+
+    assert (oldest["commit_author"], oldest["commit_message"]) == (
+        "Ada Lovelace",
+        "Compute Bernoulli numbers",
+    )
+    assert (newest["commit_author"], newest["commit_message"]) == (None, None)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from builder.source import fetch, read_tree
+from builder.source import CommitInfo, describe_commit, fetch, read_tree
 from core.errors import BuildError
 
 pytestmark = pytest.mark.integration
@@ -53,6 +53,15 @@ def test_fetch_a_branch(repo: Repo, tmp_path: Path) -> None:
 
     assert sha == repo.second
     assert (tmp_path / "src" / "main.py").read_text() == "VERSION = 2\n"
+
+
+def test_describe_commit_names_its_author_and_subject(repo: Repo, tmp_path: Path) -> None:
+    checkout = tmp_path / "src"
+    fetch(repo.url, "feature", checkout)
+
+    assert describe_commit(checkout, repo.first) == CommitInfo(author="Test", subject="first")
+    assert describe_commit(checkout, repo.second) == CommitInfo(author="Test", subject="second")
+    assert describe_commit(checkout, "f" * 40) is None  # never fatal: the deployment just lacks it
 
 
 def test_fetch_the_default_branch(repo: Repo, tmp_path: Path) -> None:

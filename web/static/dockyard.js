@@ -45,8 +45,8 @@ function buildLog(pre) {
       retries = 0;
       if (message.type === "line") {
         offset = message.offset;
-        const phase = /^(-----> |==> |Step \d+)/.test(message.text);
-        const error = /^(!!|ERROR|error:)/.test(message.text);
+        const phase = /^(-----> |=+> |Step \d+)/.test(message.text);
+        const error = /^( !|!!|ERROR|error:)/.test(message.text);
         view.append(message.text, phase ? "phase" : error ? "err" : "");
       } else if (message.type === "status" && status) {
         setBadge(status, message.status);
@@ -65,14 +65,16 @@ function buildLog(pre) {
   connect();
 }
 
-// Runtime logs: `data-runtime-log="/api/v1/apps/NAME/logs/ws"`, filtered by process and by text.
+// Runtime logs: `data-runtime-log="/api/v1/apps/NAME/logs/ws"`, filtered by process and by text. The lines
+// the page came with stay; `data-since` (the time of the last of them) makes the tail go on after them.
 function runtimeLog(pre) {
   const view = new LogView(pre, document.getElementById(pre.dataset.jump));
   const filter = document.getElementById(pre.dataset.filter);
-  let since = null;
+  let since = pre.dataset.since || null;
   let socket = null;
   const matches = (text) => !filter || !filter.value || text.toLowerCase().includes(filter.value.toLowerCase());
-  const lines = [];
+  const lines = pre.textContent.split("\n").filter((line) => line !== "");
+  view.scroll();
   const redraw = () => {
     pre.textContent = "";
     for (const line of lines) if (matches(line)) view.append(line);
@@ -110,6 +112,10 @@ function refresher(element) {
     if (!document.hidden) {
       try {
         const response = await fetch(element.dataset.refresh, { headers: { "X-Requested-With": "fetch" } });
+        if (response.redirected) {
+          location.reload(); // signed out meanwhile: let the page itself go to sign-in
+          return;
+        }
         if (response.ok) {
           const html = await response.text();
           if (html !== element.innerHTML) element.innerHTML = html;
