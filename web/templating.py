@@ -88,4 +88,5 @@ def redirect(url: str, notice: str | None = None) -> RedirectResponse:
 def form_error(error: DockyardError) -> dict[str, Any]:
     """Template context for a refused form: the message, and the field it is about when known."""
     where = error.where if isinstance(error, ConfigError) else None
-    return {"error": error.detail, "error_field": where}
+    detail = error.detail.removeprefix(f"{where}: ") if where else error.detail  # shown next to the field
+    return {"error": detail, "error_field": where}

@@ -3,13 +3,15 @@ connecting apps to repositories through it; an app's pull request previews.
 
 GitHub sends the browser back to `/github/setup/*` without a bearer token: the callback is authenticated
 by the signed state the administrator's setup request issued, and the installation callback only makes
-Dockyard read its installations again from GitHub.
+Dockyard read its installations again from GitHub. A browser (one that asks for HTML) is handed on to
+the web UI's pages, which do the same for a signed-in user and say how it went.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import redis
 from fastapi import APIRouter, Query, Request, Response
@@ -30,7 +32,7 @@ from api.services.apps import live_deployment
 from api.services.github_connect import connect_app, disconnect_app
 from api.services.previews import list_previews
 from api.services.webhooks import github_app_deliveries
-from core.errors import Conflict, NotFound
+from core.errors import NotFound
 from core.models import App, GitHubApp, GitHubInstallation
 from core.settings import Settings
 
@@ -111,11 +113,8 @@ def start_setup(
 ) -> dict[str, Any]:
     """Start registering Dockyard's GitHub App: open `setup_url` in a browser signed in to GitHub."""
     require_site_admin(principal)
-    existing = session.scalar(select(GitHubApp))
-    if existing is not None:
-        raise Conflict(f"Dockyard already has the GitHub App {existing.slug} ({existing.html_url})")
-    return github_setup.start_setup(
-        settings, github_setup.Registration(name=body.name, organization=body.organization)
+    return github_setup.start_registration(
+        session, settings, github_setup.Registration(name=body.name, organization=body.organization)
     )
 
 
@@ -134,29 +133,38 @@ def manifest_page(
     responses=errors(401, 409, 502, 503),
 )
 def setup_callback(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     code: str = Query(description="GitHub's one-time code for the registered app."),
     state: str = Query(description="The state the setup request issued."),
 ) -> RedirectResponse:
     """GitHub's redirect after registering the app: store it (credentials encrypted), then install it."""
+    if _from_browser(request):
+        return RedirectResponse(
+            f"{WEB_REGISTERED}?{urlencode({'code': code, 'state': state})}", status_code=303
+        )
     github_setup.read_state(settings, state)
     github_app = github_service.complete_manifest(session, settings, code=code)
     session.commit()
-    return RedirectResponse(_install_url(github_app), status_code=303)
+    return RedirectResponse(github_service.install_url(github_app), status_code=303)
 
 
 @router.get(github_service.INSTALLED_PATH, response_model=SetupInstalled, responses=errors(404, 502, 503))
 def setup_installed(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     installation_id: int | None = Query(None, description="The installation GitHub just made or changed."),
-) -> SetupInstalled:
+) -> SetupInstalled | RedirectResponse:
     """GitHub's redirect after an installation: read the installations again from GitHub.
 
     Anyone can open this URL, so it asks GitHub at most once every few seconds (the `installation`
     webhook keeps the list current anyway); in between it answers from what is stored.
     """
+    if _from_browser(request):
+        query = f"?{urlencode({'installation_id': installation_id})}" if installation_id is not None else ""
+        return RedirectResponse(f"{WEB_INSTALLED}{query}", status_code=303)
     github_app = github_service.get_github_app(session, settings)
     if _may_sync(settings):
         rows = github_service.sync_installations(session, settings, github_app)
@@ -187,7 +195,7 @@ def get_github_app(
         slug=github_app.slug,
         name=github_app.name,
         html_url=github_app.html_url,
-        install_url=_install_url(github_app),
+        install_url=github_service.install_url(github_app),
         webhook_url=webhook_url,
         installations=session.scalar(select(func.count()).select_from(GitHubInstallation)) or 0,
     )
@@ -303,6 +311,13 @@ def _preview(session: Session, settings: Settings, preview: App) -> PreviewPubli
 
 
 INSTALLED_SYNC_SECONDS = 5
+WEB_REGISTERED = "/settings/github/registered"  # the web UI's pages for GitHub's redirects
+WEB_INSTALLED = "/settings/github/installed"
+
+
+def _from_browser(request: Request) -> bool:
+    """Whether a person's browser followed GitHub's redirect (it asks for HTML; API clients do not)."""
+    return "text/html" in request.headers.get("accept", "")
 
 
 def _may_sync(settings: Settings) -> bool:
@@ -315,7 +330,3 @@ def _may_sync(settings: Settings) -> bool:
         return True
     finally:
         client.close()
-
-
-def _install_url(github_app: GitHubApp) -> str:
-    return f"{github_app.html_url.rstrip('/')}/installations/new"

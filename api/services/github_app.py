@@ -130,6 +130,11 @@ def complete_manifest(session: Session, settings: Settings, *, code: str) -> Git
     return github_app
 
 
+def install_url(github_app: GitHubApp) -> str:
+    """Where an account installs the app on GitHub."""
+    return f"{github_app.html_url.rstrip('/')}/installations/new"
+
+
 def get_github_app(session: Session, settings: Settings) -> GitHubApp:
     """The registered GitHub App, or NotFound saying how to register it."""
     github_app = session.scalar(select(GitHubApp))

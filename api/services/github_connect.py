@@ -5,12 +5,14 @@ deploy it (its own webhook secret keeps working too)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from api.services.github_app import get_github_app, list_repositories
-from core.errors import ConfigError, Conflict
-from core.models import App
+from api.services.github_app import RepoSummary, get_github_app, list_repositories
+from core.errors import ConfigError, Conflict, DockyardError
+from core.models import App, GitHubApp, GitHubInstallation
 from core.settings import Settings
 
 REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
@@ -33,16 +35,9 @@ def connect_app(
         raise ConfigError("must be a GitHub repository as owner/repo", where="repository")
     if branch is not None and (not branch.strip() or branch.startswith("refs/")):
         raise ConfigError("must be a branch name such as main", where="branch")
-    github_app = get_github_app(session, settings)
-    visible = list_repositories(settings, github_app, installation_id=installation_id)
-    found = next((repo for repo in visible if repo.full_name.lower() == repository.lower()), None)
-    if found is None:
-        raise ConfigError(
-            f"installation {installation_id} of GitHub App {github_app.slug} cannot see {repository}: give "
-            f"the app access to it on GitHub ({settings.github_url.rstrip('/')}/settings/installations/"
-            f"{installation_id}), or pick the installation of the repository's owner",
-            where="repository",
-        )
+    found = visible_repository(
+        settings, get_github_app(session, settings), installation_id=installation_id, repository=repository
+    )
     if app.repo_full_name.lower() != found.full_name.lower():
         app.repo_url, app.repo_full_name = found.clone_url, found.full_name
     if branch is not None:
@@ -59,3 +54,61 @@ def disconnect_app(session: Session, *, app: App) -> App:
         each.github_installation_id = None
     session.flush()
     return app
+
+
+def visible_repository(
+    settings: Settings, github_app: GitHubApp, *, installation_id: int, repository: str
+) -> RepoSummary:
+    """Repository `repository` ("owner/repo") as installation `installation_id` sees it, asked of GitHub
+    now; ConfigError saying how to grant access when the installation cannot see it."""
+    visible = list_repositories(settings, github_app, installation_id=installation_id)
+    found = next((repo for repo in visible if repo.full_name.lower() == repository.lower()), None)
+    if found is None:
+        raise ConfigError(
+            f"installation {installation_id} of GitHub App {github_app.slug} cannot see {repository}: give "
+            f"the app access to it on GitHub ({settings.github_url.rstrip('/')}/settings/installations/"
+            f"{installation_id}), or pick the installation of the repository's owner",
+            where="repository",
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class InstallationRepositories:
+    """An installation and the repositories it lets Dockyard see; `problem` says why GitHub listed none."""
+
+    installation: GitHubInstallation
+    repositories: tuple[RepoSummary, ...]
+    problem: str | None = None
+
+
+def installation_repositories(
+    settings: Settings, github_app: GitHubApp, installations: Sequence[GitHubInstallation]
+) -> list[InstallationRepositories]:
+    """Each installation's repositories as GitHub lists them now; one failing installation (suspended,
+    uninstalled meanwhile) does not hide the others. Asks GitHub once per installation."""
+    listed = []
+    for installation in installations:
+        try:
+            repositories = list_repositories(
+                settings, github_app, installation_id=installation.installation_id
+            )
+        except DockyardError as error:
+            listed.append(InstallationRepositories(installation, (), problem=error.detail))
+        else:
+            listed.append(InstallationRepositories(installation, tuple(repositories)))
+    return listed
+
+
+def matching_repositories(
+    listed: Sequence[InstallationRepositories], query: str
+) -> list[tuple[GitHubInstallation, RepoSummary]]:
+    """(installation, repository) pairs whose owner/repo contains `query` (any case), by name."""
+    wanted = query.strip().lower()
+    pairs = [
+        (entry.installation, repo)
+        for entry in listed
+        for repo in entry.repositories
+        if wanted in repo.full_name.lower()
+    ]
+    return sorted(pairs, key=lambda pair: pair[1].full_name.lower())

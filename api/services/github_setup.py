@@ -17,8 +17,12 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from api.services.github_app import app_manifest, manifest_form_url
-from core.errors import ConfigError, Unauthorized
+from core.errors import ConfigError, Conflict, Unauthorized
+from core.models import GitHubApp
 from core.settings import Settings
 
 STATE_TTL = 3600
@@ -47,6 +51,14 @@ def start_setup(settings: Settings, request: Registration, *, now: float | None 
         "form_url": manifest_form_url(settings, organization=checked.organization, state=state),
         "manifest": app_manifest(settings, name=checked.name),
     }
+
+
+def start_registration(session: Session, settings: Settings, request: Registration) -> dict[str, Any]:
+    """`start_setup`, refused (Conflict) when Dockyard has its GitHub App already."""
+    existing = session.scalar(select(GitHubApp))
+    if existing is not None:
+        raise Conflict(f"Dockyard already has the GitHub App {existing.slug} ({existing.html_url})")
+    return start_setup(settings, request)
 
 
 def sign_state(settings: Settings, request: Registration, *, now: float | None = None) -> str:
