@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import docker
 from fastapi import APIRouter, Query, status
 from sqlalchemy.orm import Session
 
@@ -24,13 +23,10 @@ from api.schemas import (
 from api.services import apps as app_service
 from api.services import teams
 from api.services.access import Permission, app_for, check_scope, visible_apps
-from api.services.deployments import request_rollout
-from api.services.processes import service_status
-from api.tasks import enqueue_deployments
-from core.errors import TemporaryError
+from api.services.config_rollouts import roll_out
+from api.services.processes import current_services
 from core.models import App
 from core.settings import Settings
-from scheduler.runtime.docker import DockerRuntime
 
 router = APIRouter(prefix="/api/v1/apps", tags=["apps"])
 
@@ -52,20 +48,6 @@ def app_public(session: Session, settings: Settings, app: App) -> AppPublic:
         stopped=app.stopped,
         created_at=app.created_at,
     )
-
-
-def _roll_out(session: Session, app: App) -> int | None:
-    """Release the live image again with the new config; None when nothing is live yet or the app is stopped.
-
-    A stopped app picks the change up when it starts: its containers are created from the current config.
-    """
-    live = app_service.live_deployment(session, app)
-    if live is None or app.stopped:
-        return None
-    deployment = request_rollout(session, app=app, live=live)
-    session.commit()
-    enqueue_deployments([deployment.id])
-    return deployment.id
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=AppCreated, responses=errors(404, 409))
@@ -126,7 +108,7 @@ def set_env(
     """Set variables (others are kept); a live app rolls out a new release without rebuilding."""
     app = app_for(session, principal, name, Permission.WRITE)
     keys = app_service.set_env(session, settings=settings, app=app, values=body, secret=secret)
-    return EnvKeys(keys=keys, deployment=_roll_out(session, app))
+    return EnvKeys(keys=keys, deployment=roll_out(session, app))
 
 
 @router.get("/{name}/env", response_model=list[EnvVarPublic])
@@ -146,7 +128,7 @@ def unset_env(name: str, key: str, session: SessionDep, principal: CurrentPrinci
     """Remove one variable; a live app rolls out a new release without it, without rebuilding."""
     app = app_for(session, principal, name, Permission.WRITE)
     keys = app_service.unset_env(session, app=app, key=key)
-    return EnvKeys(keys=keys, deployment=_roll_out(session, app))
+    return EnvKeys(keys=keys, deployment=roll_out(session, app))
 
 
 @router.post("/{name}/volumes", status_code=status.HTTP_201_CREATED, response_model=VolumePublic)
@@ -162,7 +144,7 @@ def add_volume(
         name=volume.name,
         mount_path=volume.mount_path,
         process=volume.process,
-        deployment=_roll_out(session, app),
+        deployment=roll_out(session, app),
     )
 
 
@@ -186,7 +168,7 @@ def detach_volume(name: str, volume: str, session: SessionDep, principal: Curren
         name=found.name,
         mount_path=found.mount_path,
         process=found.process,
-        deployment=_roll_out(session, app),
+        deployment=roll_out(session, app),
     )
 
 
@@ -196,14 +178,4 @@ def list_services(
 ) -> list[ServicePublic]:
     """Each process type with its replicas and containers, as the engine reports them."""
     app = app_for(session, principal, name, Permission.READ)
-    try:
-        client = docker.from_env()
-    except docker.errors.DockerException as error:
-        raise TemporaryError(f"the Docker engine does not answer: {error}") from error
-    try:
-        rows = service_status(
-            DockerRuntime(client, settings.instance, network_pool=settings.network_pool), app
-        )
-    finally:
-        client.close()
-    return [ServicePublic.model_validate(row) for row in rows]
+    return [ServicePublic.model_validate(row) for row in current_services(settings, app)]

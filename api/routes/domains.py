@@ -49,11 +49,9 @@ def add_domain(
     Point the name's DNS at this Dockyard. 409 when another app has it.
     """
     app = app_for(session, principal, name, Permission.WRITE)
-    domain, created = domains.add_domain(
+    domain, created = domains.add_and_apply(
         session, settings=settings, principal=principal, app=app, hostname=body.hostname
     )
-    session.commit()
-    domains.apply_domains(session, settings, app)
     if not created:
         response.status_code = status.HTTP_200_OK
     return domain_public(settings, domain)
@@ -65,7 +63,5 @@ def remove_domain(
 ) -> Response:
     """Stop serving the app at this host name; a live app stops answering there at once."""
     app = app_for(session, principal, name, Permission.WRITE)
-    domains.remove_domain(app, hostname)
-    session.commit()
-    domains.apply_domains(session, settings, app)
+    domains.remove_and_apply(session, settings=settings, app=app, hostname=hostname)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -91,6 +91,14 @@ def set_config(app: App, config: Mapping[str, Any]) -> None:
     app.config = validated_config(config)
 
 
+def rotate_webhook_secret(session: Session, *, settings: Settings, app: App) -> str:
+    """Give the app a new webhook secret (the old one stops verifying at once); returns it, shown once."""
+    secret = crypto.new_token("whsec")
+    app.webhook_secret = crypto.encrypt(settings.secret(), secret)
+    session.flush()
+    return secret
+
+
 def list_apps(session: Session, visible: Select[App]) -> list[App]:
     """The apps of a query (the caller's visible apps), by name."""
     return list(session.scalars(visible.order_by(App.name)))
@@ -158,6 +166,14 @@ def unset_env(session: Session, *, app: App, key: str) -> list[str]:
 def env_values(settings: Settings, app: App) -> dict[str, str]:
     """The app's environment in clear, for its containers only."""
     return {var.key: crypto.decrypt(settings.secret(), var.value_encrypted) for var in app.env_vars}
+
+
+def env_value(settings: Settings, app: App, key: str) -> str:
+    """One variable's value in clear, for a team admin who asked to see it (NotFound when there is none)."""
+    found = next((var for var in app.env_vars if var.key == key), None)
+    if found is None:
+        raise NotFound(f"app {app.name!r} has no variable {key!r}")
+    return crypto.decrypt(settings.secret(), found.value_encrypted)
 
 
 def add_volume(

@@ -134,6 +134,23 @@ def apply_domains(session: Session, settings: Settings, app: App) -> None:
         ) from error
 
 
+def add_and_apply(
+    session: Session, *, settings: Settings, principal: Principal, app: App, hostname: str
+) -> tuple[Domain, bool]:
+    """`add_domain`, committed and applied to the live route at once."""
+    domain, created = add_domain(session, settings=settings, principal=principal, app=app, hostname=hostname)
+    session.commit()
+    apply_domains(session, settings, app)
+    return domain, created
+
+
+def remove_and_apply(session: Session, *, settings: Settings, app: App, hostname: str) -> None:
+    """`remove_domain`, committed and applied to the live route at once."""
+    remove_domain(app, hostname)
+    session.commit()
+    apply_domains(session, settings, app)
+
+
 def _taken(session: Session, principal: Principal, host: str, owner_id: int) -> Conflict:
     owner = session.scalar(visible_apps(principal).where(App.id == owner_id))
     if owner is None:

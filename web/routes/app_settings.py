@@ -1,9 +1,352 @@
-"""(being written)"""
+"""An app's Settings page: env variables, volumes, domains, how it is released and run, and its webhook.
+
+Anyone on the team reads it; changes need WRITE and revealing a secret needs MANAGE, checked on every POST.
+A change that containers must be recreated for rolls out the live image again; the page then links to that
+deployment (`?rollout=ID`), or says the change applies at the next deploy when nothing is live.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from typing import Annotated, Any
 
-from web.session import csrf_protect
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import PlainTextResponse, Response
+from sqlalchemy.orm import Session
+
+from api.deps import SessionDep, SettingsDep
+from api.services import apps as app_service
+from api.services import domains, operations, run_settings
+from api.services.access import Permission
+from api.services.config_rollouts import roll_out
+from api.services.deployments import get_deployment
+from api.services.env_files import parse_env_file
+from core.errors import ConfigError, DockyardError, NotFound, TemporaryError
+from core.models import App
+from core.settings import Settings
+from web.pages import AppPage, app_page
+from web.session import Viewer, ViewerDep, csrf_protect
+from web.templating import form_error, redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+
+FormText = Annotated[str, Form()]
+Checkbox = Annotated[bool, Form()]
+LISTED_KEYS = 8  # a notice names at most this many keys (it travels in a cookie)
+
+
+def settings_url(name: str, anchor: str, rollout: int | None = None) -> str:
+    """The settings page at `anchor`, linking to the deployment that rolls a change out."""
+    query = f"?rollout={rollout}" if rollout is not None else ""
+    return f"/apps/{name}/settings{query}#{anchor}"
+
+
+def applied(app: App, rollout: int | None, what: str) -> str:
+    """The notice after a change: rolling out now, or when it will apply."""
+    if rollout is not None:
+        return f"{what}; rolling it out as deployment #{rollout}."
+    if app.stopped:
+        return f"{what}; the app is stopped, so it applies when the app starts."
+    return f"{what}; nothing is live yet, so it applies at the next deploy."
+
+
+@router.get("/apps/{name}/settings")
+def settings_page(
+    name: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    viewer: ViewerDep,
+    rollout: int | None = None,
+) -> Response:
+    """Every setting of the app, with forms for those the viewer may change."""
+    page = app_page(session, viewer, name)
+    return _render(request, session, settings, viewer, page, rollout=rollout)
+
+
+@router.post("/apps/{name}/env")
+def set_variable(
+    name: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    viewer: ViewerDep,
+    key: FormText = "",
+    value: FormText = "",
+    secret: Checkbox = False,
+) -> Response:
+    """Add or replace one variable."""
+    page = app_page(session, viewer, name, Permission.WRITE)
+    key = key.strip()
+    try:
+        if not key:
+            raise ConfigError("enter the variable's name, e.g. DATABASE_URL")
+        app_service.set_env(session, settings=settings, app=page.app, values={key: value}, secret=secret)
+    except ConfigError as error:  # set_env refuses keys, so the message goes by the key's field
+        return _refused(request, session, settings, viewer, page, error, "env", "key", key=key, value=value)
+    rollout = roll_out(session, page.app)
+    return redirect(settings_url(name, "env", rollout), applied(page.app, rollout, f"Set {key}"))
+
+
+@router.post("/apps/{name}/env/bulk")
+def set_variables_from_file(
+    name: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    viewer: ViewerDep,
+    text: FormText = "",
+    secret: Checkbox = False,
+) -> Response:
+    """Set every variable of a pasted .env file in one change (one rollout), or none of them."""
+    page = app_page(session, viewer, name, Permission.WRITE)
+    try:
+        entries = parse_env_file(text)
+        lines = {entry.key: entry.line for entry in entries}
+        try:
+            app_service.set_env(
+                session,
+                settings=settings,
+                app=page.app,
+                values={entry.key: entry.value for entry in entries},
+                secret=secret,
+            )
+        except ConfigError as error:  # a key the app may not have (PORT): say on which line
+            line = lines.get(error.where or "")
+            raise ConfigError(error.detail, where=f"line {line}" if line else None) from None
+    except ConfigError as error:
+        return _refused(request, session, settings, viewer, page, error, "bulk", "text", text=text)
+    rollout = roll_out(session, page.app)
+    what = f"Set {len(lines)} variable{'s' if len(lines) != 1 else ''}"
+    if len(lines) <= LISTED_KEYS:
+        what += f" ({', '.join(lines)})"
+    return redirect(settings_url(name, "env", rollout), applied(page.app, rollout, what))
+
+
+@router.post("/apps/{name}/env/{key}/delete")
+def remove_variable(name: str, key: str, session: SessionDep, viewer: ViewerDep) -> Response:
+    """Remove one variable."""
+    page = app_page(session, viewer, name, Permission.WRITE)
+    app_service.unset_env(session, app=page.app, key=key)
+    rollout = roll_out(session, page.app)
+    return redirect(settings_url(name, "env", rollout), applied(page.app, rollout, f"Removed {key}"))
+
+
+@router.post("/apps/{name}/env/{key}/reveal")
+def reveal_variable(
+    name: str, key: str, session: SessionDep, settings: SettingsDep, viewer: ViewerDep
+) -> Response:
+    """One variable's value as text, for team admins and owners only (the Reveal button fetches it)."""
+    page = app_page(session, viewer, name, Permission.MANAGE)
+    value = app_service.env_value(settings, page.app, key)
+    return PlainTextResponse(value, headers={"Cache-Control": "no-store"})
+
+
+@router.post("/apps/{name}/volumes")
+def attach_volume(
+    name: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    viewer: ViewerDep,
+    volume: FormText = "",
+    mount_path: FormText = "",
+    process: FormText = "",
+) -> Response:
+    """Attach a named volume, to every process or to one."""
+    page = app_page(session, viewer, name, Permission.WRITE)
+    volume, mount_path, process = volume.strip(), mount_path.strip(), process.strip()
+    try:
+        app_service.add_volume(
+            session, app=page.app, name=volume, mount_path=mount_path, process=process or None
+        )
+    except DockyardError as error:
+        form = {"volume": volume, "mount_path": mount_path, "process": process}
+        return _refused(request, session, settings, viewer, page, error, "volumes", None, **form)
+    rollout = roll_out(session, page.app)
+    return redirect(
+        settings_url(name, "volumes", rollout),
+        applied(page.app, rollout, f"Attached {volume} at {mount_path}"),
+    )
+
+
+@router.post("/apps/{name}/volumes/{volume}/detach")
+def detach_volume(name: str, volume: str, session: SessionDep, viewer: ViewerDep) -> Response:
+    """Stop mounting a volume; its data stays."""
+    page = app_page(session, viewer, name, Permission.WRITE)
+    app_service.detach_volume(session, app=page.app, name=volume)
+    rollout = roll_out(session, page.app)
+    what = f"Detached {volume} (its data is kept: attach it again to get it back)"
+    return redirect(settings_url(name, "volumes", rollout), applied(page.app, rollout, what))
+
+
+@router.post("/apps/{name}/domains")
+def add_domain(
+    name: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    viewer: ViewerDep,
+    hostname: FormText = "",
+) -> Response:
+    """Serve the app at a host name of the viewer's too."""
+    page = app_page(session, viewer, name, Permission.WRITE)
+    try:
+        domain, created = domains.add_and_apply(
+            session, settings=settings, principal=viewer.principal, app=page.app, hostname=hostname
+        )
+    except TemporaryError as error:  # saved, but the proxy has not taken it yet
+        return redirect(settings_url(name, "domains"), error.detail)
+    except DockyardError as error:
+        return _refused(request, session, settings, viewer, page, error, "domains", None, hostname=hostname)
+    notice = f"Added {domain.hostname}" if created else f"{domain.hostname} was a domain of {name} already"
+    return redirect(settings_url(name, "domains"), f"{notice}.")
+
+
+@router.post("/apps/{name}/domains/{hostname}/remove")
+def remove_domain(
+    name: str, hostname: str, session: SessionDep, settings: SettingsDep, viewer: ViewerDep
+) -> Response:
+    """Stop serving the app at a host name."""
+    page = app_page(session, viewer, name, Permission.WRITE)
+    try:
+        domains.remove_and_apply(session, settings=settings, app=page.app, hostname=hostname)
+    except TemporaryError as error:
+        return redirect(settings_url(name, "domains"), error.detail)
+    return redirect(settings_url(name, "domains"), f"Removed {hostname}; {name} no longer answers there.")
+
+
+@router.post("/apps/{name}/run-settings")
+async def update_run_settings(
+    name: str, request: Request, session: SessionDep, settings: SettingsDep, viewer: ViewerDep
+) -> Response:
+    """Set or clear the health check, release command and timeouts (they apply at the next build)."""
+    page = app_page(session, viewer, name, Permission.WRITE)
+    form = await request.form()
+    values = {setting.key: str(form.get(setting.key) or "") for setting in run_settings.SETTINGS}
+    no_release = form.get("no_release") is not None
+    try:
+        run_settings.update_run_settings(page.app, values, no_release=no_release)
+    except ConfigError as error:
+        return _refused(
+            request, session, settings, viewer, page, error, "run", None, **values, no_release=no_release
+        )
+    return redirect(
+        settings_url(name, "run"),
+        "Saved. The live release keeps its settings until the next build: deploy from the Overview page "
+        "or push a commit.",
+    )
+
+
+@router.post("/apps/{name}/limits/{process}")
+def set_limits(
+    name: str,
+    process: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    viewer: ViewerDep,
+    memory: FormText = "",
+    cpus: FormText = "",
+) -> Response:
+    """Set (or clear) a process's memory and CPU limits; a live app rolls them out."""
+    page = app_page(session, viewer, name, Permission.WRITE)
+    try:
+        limits = run_settings.limits_from_form(memory, cpus)
+        deployment = operations.set_limits(
+            session, app=page.app, process=process, memory=limits[0], cpus=limits[1]
+        )
+    except ConfigError as error:
+        form = {f"{process}.memory": memory, f"{process}.cpus": cpus}
+        field = f"{process}.{error.where}" if error.where in ("memory", "cpus") else None
+        return _refused(request, session, settings, viewer, page, error, "resources", field, **form)
+    rollout = deployment.id if deployment else None
+    what = f"Set the limits of {process}"
+    return redirect(settings_url(name, "resources", rollout), applied(page.app, rollout, what))
+
+
+@router.post("/apps/{name}/webhook-secret")
+def regenerate_webhook_secret(
+    name: str, request: Request, session: SessionDep, settings: SettingsDep, viewer: ViewerDep
+) -> Response:
+    """A new secret for the app's own webhook, shown on this page once."""
+    page = app_page(session, viewer, name, Permission.WRITE)
+    if page.app.github_installation_id is not None:
+        raise ConfigError(
+            f"{name} is connected through the Dockyard GitHub App, whose deliveries carry their own secret; "
+            "it has no webhook secret to regenerate"
+        )
+    secret = app_service.rotate_webhook_secret(session, settings=settings, app=page.app)
+    session.commit()
+    return _render(request, session, settings, viewer, page, new_webhook_secret=secret)
+
+
+def _refused(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    viewer: Viewer,
+    page: AppPage,
+    error: DockyardError,
+    section: str,
+    field: str | None,
+    **form: Any,
+) -> Response:
+    """The page again with the error by the form (`section`) and `field` (default: the error's `where`)
+    it concerns, and what the viewer typed."""
+    session.rollback()  # nothing of a refused change may be saved when the request commits
+    # A field named here is not the error's `where`, so the message keeps what `where` says (line 3, PORT).
+    context = form_error(error) if field is None else {"error": error.detail, "error_field": field}
+    return _render(
+        request,
+        session,
+        settings,
+        viewer,
+        page,
+        status_code=error.status,
+        section=section,
+        form=form,
+        **context,
+    )
+
+
+def _render(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    viewer: Viewer,
+    page: AppPage,
+    *,
+    status_code: int = 200,
+    rollout: int | None = None,
+    **context: Any,
+) -> Response:
+    app = page.app
+    live = app_service.live_deployment(session, app)
+    plan = live.plan if live is not None else None
+    processes = operations.process_names(session, app)
+    rolling = None
+    if rollout is not None:
+        try:
+            rolling = get_deployment(session, app, rollout)
+        except NotFound:
+            rolling = None  # an old or edited link: show the page without it
+    return render(
+        request,
+        "app_settings.html",
+        viewer,
+        status_code=status_code,
+        app=app,
+        page=page,
+        tab="settings",
+        live=live,
+        rolling=rolling,
+        env=app_service.env_listing(settings, app),
+        volumes=sorted(app.volumes, key=lambda volume: volume.name),
+        processes=processes,
+        run=run_settings.setting_states(settings, app, plan),
+        limits=run_settings.limit_states(app, processes, plan),
+        app_url=settings.app_url(app.name),
+        apps_domain=settings.apps_domain,
+        webhook_url=f"{settings.public_url.rstrip('/')}/webhooks/github",
+        **{"section": None, "form": {}, "error": None, "error_field": None, **context},
+    )
