@@ -111,6 +111,8 @@ class DeploymentPublic(BaseModel):
     trigger: str
     ref: str | None
     commit: str | None
+    commit_author: str | None = Field(description="Who made the commit (git's author name).")
+    commit_message: str | None = Field(description="The commit's subject line.")
     image: str | None
     error: str | None
     plan: dict[str, Any] | None = Field(
@@ -326,3 +328,37 @@ class NotificationTestResult(BaseModel):
     ok: bool = Field(description="True when the target answered 2xx.")
     status_code: int | None = Field(description="The target's HTTP status; null when none came back.")
     result: str = Field(examples=["200 OK", "timed out after 5 s"])
+
+
+class InvitationCreate(BaseModel):
+    role: str = Field(
+        description="owner, admin, member or viewer; only owners invite owners.", examples=["member"]
+    )
+    username: str | None = Field(
+        None,
+        max_length=64,
+        description="Only this account (or a new one by this name) may use the link; default: anyone.",
+    )
+    note: str | None = Field(
+        None, max_length=200, description="Who it is for, shown in the team's list.", examples=["Ada"]
+    )
+
+
+class InvitationPublic(BaseModel):
+    id: int
+    team: str
+    role: str
+    username: str | None = Field(description="Who may use it; null: whoever has the link.")
+    note: str | None
+    state: Literal["pending", "accepted", "revoked", "expired"]
+    created_by: str | None = Field(description="Who made it (null once their account is deleted).")
+    created_at: datetime
+    expires_at: datetime
+    accepted_by: str | None
+    accepted_at: datetime | None
+    revoked_at: datetime | None
+
+
+class InvitationCreated(InvitationPublic):
+    token: str = Field(description="The link's token; shown only in this response.")
+    url: str = Field(description="The link to send the invitee; shown only in this response.")

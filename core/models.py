@@ -362,3 +362,38 @@ class GitHubInstallation(Base):
     repository_selection: Mapped[str] = mapped_column(String(20))  # all or selected
     suspended_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Invitation(Base):
+    """A single-use link that makes whoever opens it a member of a team with a role; only its SHA-256 is
+    stored, so the link is shown once, when it is made."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(10))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Who it is for: only the account of that name (or a new one by that name) may use it; None: anyone.
+    username: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(String(200))  # for the team's list: "Ada, backend contractor"
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    accepted_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    team: Mapped[Team] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    accepted_by: Mapped[User | None] = relationship(foreign_keys=[accepted_by_id])
+
+    def state(self, now: datetime | None = None) -> str:
+        """pending, accepted, revoked or expired: what the link does if opened now."""
+        if self.accepted_at is not None:
+            return "accepted"
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= (now or utcnow()):
+            return "expired"
+        return "pending"

@@ -1,10 +1,10 @@
-"""First run, signing in and user accounts: /api/v1/setup, /api/v1/auth/token, /api/v1/users."""
+"""First run, signing in and user accounts: /api/v1/setup, /api/v1/auth/token, /api/v1/users, and
+joining a team with an invitation: /api/v1/invitations/{token}/accept."""
 
 from __future__ import annotations
 
 import redis
 from fastapi import APIRouter, Response, status
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import CurrentPrincipal, SessionDep, SettingsDep
@@ -19,9 +19,9 @@ from api.schemas import (
     UserCreate,
     UserPublic,
 )
-from api.services import accounts, sign_in_throttle, tokens
+from api.services import accounts, invitations, sign_in_throttle, tokens
 from api.services.access import Permission, check_scope, require_site_admin
-from core.errors import Conflict, Unauthorized
+from core.errors import Unauthorized
 from core.models import ApiToken, User
 
 router = APIRouter(tags=["accounts"])
@@ -111,18 +111,17 @@ def me(session: SessionDep, principal: CurrentPrincipal) -> UserPublic:
 
 
 @router.put("/api/v1/users/me/password", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
-def change_password(body: PasswordChange, principal: CurrentPrincipal) -> Response:
-    """Change your password (your tokens keep working; revoke them separately)."""
+def change_password(body: PasswordChange, session: SessionDep, principal: CurrentPrincipal) -> Response:
+    """Change your password: your web UI sessions end; your tokens keep working (revoke them separately)."""
     check_scope(principal, Permission.WRITE)
-    accounts.change_password(principal.user, current=body.current_password, new=body.new_password)
+    accounts.change_password(session, principal.user, current=body.current_password, new=body.new_password)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/api/v1/users", response_model=list[UserPublic])
 def list_users(session: SessionDep, principal: CurrentPrincipal) -> list[UserPublic]:
     """Every account (site administrator only)."""
-    require_site_admin(principal)
-    return [user_public(session, user) for user in session.scalars(select(User).order_by(User.username))]
+    return [user_public(session, user) for user in accounts.all_users(session, principal)]
 
 
 @router.post("/api/v1/users", status_code=status.HTTP_201_CREATED, response_model=UserPublic)
@@ -138,9 +137,23 @@ def create_user(body: UserCreate, session: SessionDep, principal: CurrentPrincip
 @router.delete("/api/v1/users/{username}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
 def delete_user(username: str, session: SessionDep, principal: CurrentPrincipal) -> Response:
     """Delete an account and its tokens (site administrator only; not your own)."""
-    require_site_admin(principal)
-    user = accounts.get_user(session, username)
-    if user.id == principal.user.id:
-        raise Conflict("you cannot delete your own account; another administrator can")
-    session.delete(user)
+    accounts.delete_user(session, principal, username)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/api/v1/invitations/{token}/accept",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TeamRole,
+    responses=errors(409),
+)
+def accept_invitation(token: str, session: SessionDep, principal: CurrentPrincipal) -> TeamRole:
+    """Join a team with an invitation link's token (the part after `/invite/`): you become a member with
+    the invitation's role, and the link stops working.
+
+    404 for a token that is not an invitation; 409 when it was used, revoked or has expired, or when you
+    are in the team already; 403 when the invitation is for another username.
+    """
+    check_scope(principal, Permission.WRITE)
+    membership = invitations.accept_invitation(session, principal.user, token)
+    return TeamRole(team=membership.team.name, role=membership.role)

@@ -9,6 +9,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.services import web_sessions
+from api.services.access import Principal, require_site_admin
 from core.errors import ConfigError, Conflict, NotFound, Unauthorized
 from core.models import Membership, Role, Team, User
 
@@ -103,8 +105,9 @@ def sign_in(session: Session, *, username: str, password: str) -> User:
     return user
 
 
-def change_password(user: User, *, current: str, new: str) -> None:
-    """Replace the user's password after checking the current one."""
+def change_password(session: Session, user: User, *, current: str, new: str) -> None:
+    """Replace the user's password after checking the current one; every web session of theirs ends (a
+    browser that had the old password is signed out), API tokens stay."""
     if user.password_hash is not None:
         try:
             _hasher.verify(user.password_hash, current)
@@ -112,6 +115,7 @@ def change_password(user: User, *, current: str, new: str) -> None:
             raise Unauthorized("the current password is wrong") from error
     _checked(user.username, new)
     user.password_hash = hash_password(new)
+    web_sessions.end_all_sessions(session, user)
 
 
 def get_user(session: Session, username: str) -> User:
@@ -120,3 +124,18 @@ def get_user(session: Session, username: str) -> User:
     if user is None:
         raise NotFound(f"no user named {username!r}; the site administrator creates accounts")
     return user
+
+
+def all_users(session: Session, principal: Principal) -> list[User]:
+    """Every account, by username (site administrator only)."""
+    require_site_admin(principal)
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
+def delete_user(session: Session, principal: Principal, username: str) -> None:
+    """Delete an account with its tokens and sessions (site administrator only; not their own)."""
+    require_site_admin(principal)
+    user = get_user(session, username)
+    if user.id == principal.user.id:
+        raise Conflict("you cannot delete your own account; another administrator can")
+    session.delete(user)
