@@ -122,7 +122,8 @@ def test_a_change_to_a_live_app_rolls_out_and_links_to_the_deployment(
     [rollout] = queued()
     assert response.headers["location"] == f"{SETTINGS}?rollout={rollout}#env"
     page = admin.open(response.headers["location"])
-    assert f"Set GREETING; rolling it out as deployment #{rollout}." in page.text
+    assert "Set GREETING." in page.text
+    assert f'<a href="/apps/hello/deployments/{rollout}">deployment #{rollout}</a>' in page.text
     assert f'href="/apps/hello/deployments/{rollout}">deployment #{rollout}</a>' in page.text
 
 
@@ -219,7 +220,8 @@ def test_a_pasted_env_file_sets_every_variable_in_one_release(
         "MOTD": ("two\nlines", True),
     }
     page = admin.open(response.headers["location"])
-    assert "Set 4 variables (DEBUG, DATABASE_URL, GREETING, MOTD); rolling it out as deployment" in page.text
+    assert "Set 4 variables (DEBUG, DATABASE_URL, GREETING, MOTD)." in page.text
+    assert "The change is rolling out as" in page.text
     assert "sslmode" not in page.text
 
 
@@ -404,7 +406,8 @@ def test_limits_are_set_refused_and_cleared(admin: Browser, queued: Callable[[],
     [rollout] = queued()
     assert saved.headers["location"] == f"{SETTINGS}?rollout={rollout}#resources"
     page = admin.open(saved.headers["location"])
-    assert f"Set the limits of web; rolling it out as deployment #{rollout}." in page.text
+    assert "Set the limits of web." in page.text
+    assert f"deployment #{rollout}</a>" in page.text
     assert 'value="512m"' in page.text and 'value="0.5"' in page.text
 
     bad = admin.submit("/apps/hello/limits/web", {"memory": "lots", "cpus": ""})

@@ -43,7 +43,7 @@ def settings_url(name: str, anchor: str, rollout: int | None = None) -> str:
 def applied(app: App, rollout: int | None, what: str) -> str:
     """The notice after a change: rolling out now, or when it will apply."""
     if rollout is not None:
-        return f"{what}; rolling it out as deployment #{rollout}."
+        return f"{what}."  # the page names the rollout, with a link to it
     if app.stopped:
         return f"{what}; the app is stopped, so it applies when the app starts."
     return f"{what}; nothing is live yet, so it applies at the next deploy."

@@ -1,0 +1,45 @@
+"""The dashboard: the viewer's apps and, for each, the truth about what serves and what last happened."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from api.services import teams
+from api.services.access import Principal
+from core import db
+from core.models import User
+from tests.web.conftest import Browser, make_user, sign_in_as
+from tests.web.test_app_overview import add_deployments, make_app
+
+
+def test_an_app_whose_last_deploy_failed_still_shows_live_and_links_to_the_failure(admin: Browser) -> None:
+    make_app()
+    _, failed = add_deployments({"status": "live"}, {"status": "failed", "error": "pip install failed"})
+    page = admin.open("/").text
+    assert 'class="badge badge-live">live</span>' in page
+    assert f'href="/apps/hello/deployments/{failed}">last deploy failed</a>' in page
+    assert "badge-failed" not in page
+
+
+def test_a_deployment_in_progress_is_shown_beside_the_live_release(admin: Browser) -> None:
+    make_app()
+    _, building = add_deployments({"status": "live"}, {"status": "building"})
+    assert f"deploying #{building}: building" in admin.open("/").text
+
+
+def test_an_app_never_deployed_says_so(admin: Browser) -> None:
+    make_app()
+    assert "never deployed" in admin.open("/").text
+
+
+def test_people_see_the_apps_of_their_own_teams_only(admin: Browser) -> None:
+    make_app("ours")
+    with db.session_scope() as session:
+        owner = session.scalar(select(User).where(User.username == "admin"))
+        assert owner is not None
+        teams.create_team(session, Principal(user=owner, scopes=frozenset({"admin", "manage"})), "other")
+    make_user("olga", "other password 1", team="other", role="owner")
+    sign_in_as(admin, "olga", "other password 1")
+    page = admin.open("/").text
+    assert "ours" not in page
+    assert "Create your first app" in page
