@@ -172,13 +172,14 @@ def rollback_candidates(session: Session, runtime: DockerRuntime, *, app: App) -
     )
     if live is not None and live.image is not None:
         query = query.where(Deployment.image != live.image)
+    kept = runtime.image_tags(app.name)
     seen: set[str] = set()
     found: list[Deployment] = []
     for candidate in session.scalars(query.order_by(Deployment.id.desc())):
         if candidate.image is None or candidate.image in seen:
             continue
         seen.add(candidate.image)
-        if runtime.has_image(candidate.image):
+        if candidate.image in kept:
             found.append(candidate)
         if len(found) == ROLLBACK_CHOICES or len(seen) >= 3 * ROLLBACK_CHOICES:
             break

@@ -16,11 +16,12 @@ from api.services import operations
 from api.services.access import Permission
 from api.services.apps import live_deployment
 from api.services.deployments import Trigger, is_running, newest_deployment
-from api.services.processes import current_services
+from api.services.processes import current_services, service_status
 from core.errors import ConfigError, DockyardError, TemporaryError
 from core.models import Deployment
 from core.settings import Settings
 from scheduler.desired import BEAT
+from scheduler.runtime.docker import DockerRuntime
 from web.pages import AppPage, app_page
 from web.session import Viewer, ViewerDep, csrf_protect
 from web.templating import form_error, redirect, render
@@ -39,8 +40,11 @@ async def _form_fields(request: Request) -> dict[str, str]:
 FormFields = Annotated[dict[str, str], Depends(_form_fields)]
 
 
-def status_context(session: Session, settings: Settings, page: AppPage) -> dict[str, Any]:
-    """What the live status panel shows: URL, live release, a deployment in progress, the processes."""
+def status_context(
+    session: Session, settings: Settings, page: AppPage, runtime: DockerRuntime | None = None
+) -> dict[str, Any]:
+    """What the live status panel shows: URL, live release, a deployment in progress, the processes
+    (asked of `runtime` when the caller has one open, else of a new connection to the engine)."""
     app = page.app
     newest = newest_deployment(session, app)
     context: dict[str, Any] = {
@@ -53,7 +57,7 @@ def status_context(session: Session, settings: Settings, page: AppPage) -> dict[
         "engine_error": None,
     }
     try:
-        context["services"] = current_services(settings, app)
+        context["services"] = service_status(runtime, app) if runtime else current_services(settings, app)
     except TemporaryError as error:
         context["engine_error"] = error.detail
     return context
@@ -73,12 +77,16 @@ def _overview(
     app = page.app
     candidates: list[Deployment] = []
     rollback_error = None
-    if page.can("deploy"):
-        try:
-            with operations.engine(settings) as runtime:
+    status: dict[str, Any] | None = None
+    try:
+        with operations.engine(settings) as runtime:  # one connection for the panel and the rollback list
+            status = status_context(session, settings, page, runtime)
+            if page.can("deploy"):
                 candidates = operations.rollback_candidates(session, runtime, app=app)
-        except TemporaryError as error:
-            rollback_error = error.detail
+    except TemporaryError as error:
+        rollback_error = error.detail
+    if status is None:
+        status = status_context(session, settings, page)
     replicas = {service.name: service.replicas for service in app.services}
     processes = [
         {
@@ -98,7 +106,7 @@ def _overview(
         candidates=candidates,
         rollback_error=rollback_error,
         keep_releases=settings.keep_releases,
-        **status_context(session, settings, page),
+        **status,
         **extra,
     )
 
