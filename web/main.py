@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi.staticfiles import StaticFiles
 
 from api.main import app
-from web import errors, timing
+from web import errors, headers
 from web.routes import (
     app_overview,
     app_settings,
@@ -25,7 +25,7 @@ from web.routes import (
 )
 
 errors.install(app)
-timing.install(app)
+headers.install(app)
 app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 for module in (
     auth,

@@ -130,3 +130,11 @@ def test_a_session_cookie_is_stored_only_as_a_hash(admin: Browser) -> None:
     with db.session_scope() as session:
         stored = list(session.scalars(select(WebSession.token_hash)))
     assert stored and cookie not in stored
+
+
+def test_pages_cannot_be_framed_by_other_sites_and_say_their_server_time(admin: Browser) -> None:
+    response = admin.open("/")
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert response.headers["x-frame-options"] == "DENY"
+    assert float(response.headers["server-timing"].removeprefix("app;dur=")) > 0
+    assert "content-security-policy" not in admin.get("/api/v1/setup").headers

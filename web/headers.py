@@ -1,5 +1,6 @@
-"""`Server-Timing: app;dur=<ms>` on every page, so browsers' dev tools and `bench/web_pages.py` see how long
-the server took, apart from the network."""
+"""Headers on every page: `Server-Timing: app;dur=<ms>` (browsers' dev tools and `bench/web_pages.py` see how
+long the server took, apart from the network) and the browser protections pages need: no framing by other
+sites, scripts, styles and connections from this site only, no MIME sniffing, no full URLs in referrers."""
 
 from __future__ import annotations
 
@@ -12,9 +13,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from web.errors import is_page
 
+PROTECTIONS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; "
+        "base-uri 'none'; object-src 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
 
-class ServerTiming:
-    """Pure ASGI middleware (streaming API responses and WebSockets pass through untouched)."""
+
+class PageHeaders:
+    """Pure ASGI middleware (API responses, streams and WebSockets pass through untouched)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -29,11 +40,13 @@ class ServerTiming:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 headers.append("Server-Timing", f"app;dur={(time.perf_counter() - started) * 1000:.1f}")
+                for name, value in PROTECTIONS.items():
+                    headers.setdefault(name, value)
             await send(message)
 
         await self.app(scope, receive, timed)
 
 
 def install(app: FastAPI) -> None:
-    """Time each web page (not API calls, not static files) until its response headers."""
-    app.add_middleware(ServerTiming)
+    """Time and protect each web page (not API calls, not static files)."""
+    app.add_middleware(PageHeaders)
