@@ -160,12 +160,6 @@ class DockerRuntime:
                 return False
         return True
 
-    def image_tags(self, app: str) -> set[str]:
-        """The tags of every image this instance keeps for `app` (one engine call for many releases)."""
-        owned = {"label": labels.label_filters(labels.owned(self.instance, app))}
-        with engine_errors(f"listing the images of {app}"):
-            return {tag for image in self.client.images.list(filters=owned) for tag in image.tags}
-
     def web_upstreams(self, app: str, release: int, port: int) -> list[str]:
         """The "ip:port" of every running web container of `release`, by name.
 
