@@ -44,17 +44,13 @@ ONE_OFF_RUN = "run"
 ROLLBACK_CHOICES = 10  # releases offered to roll back to; older images are garbage-collected anyway
 
 
-_api_version: dict[str, str] = {}  # the engine API version negotiated once, so later clients skip that call
-
-
 @contextmanager
 def engine(settings: Settings) -> Iterator[DockerRuntime]:
     """A runtime on the local Docker engine, closed afterwards; TemporaryError when the engine is down."""
     try:
-        client = docker.from_env(version=_api_version.get("negotiated"))
+        client = docker.from_env()
     except docker.errors.DockerException as error:
         raise TemporaryError(f"the Docker engine does not answer: {error}") from error
-    _api_version.setdefault("negotiated", client.api.api_version)
     try:
         yield DockerRuntime(client, settings.instance, network_pool=settings.network_pool)
     finally:

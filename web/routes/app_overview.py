@@ -81,7 +81,8 @@ def _overview(
     try:
         with operations.engine(settings) as runtime:  # one connection for the panel and the rollback list
             status = status_context(session, settings, page, runtime)
-            if page.can("deploy"):
+            rollback_error = status["engine_error"]  # which images are kept is the engine's to say
+            if page.can("deploy") and rollback_error is None:
                 candidates = operations.rollback_candidates(session, runtime, app=app)
     except TemporaryError as error:
         rollback_error = error.detail
