@@ -20,6 +20,9 @@ APP_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,28}[a-z0-9])?$")
 ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 PROCESS_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 VOLUME_NAME = re.compile(r"^[a-z0-9]([a-z0-9_-]{0,38}[a-z0-9])?$")
+RESERVED_NAMES = {
+    "new": "is taken by the dashboard's page for creating apps (/apps/new); choose another name"
+}
 RESERVED_ENV = {"PORT": "Dockyard sets PORT to the port your web process must listen on"}
 RESERVED_MOUNTS = ("/", "/app", "/opt/venv", "/proc", "/sys", "/dev", "/etc", "/usr", "/bin", "/lib")
 
@@ -59,6 +62,8 @@ def create_app(
             "must be a DNS label: 1-30 lowercase letters, digits and dashes, starting with a letter",
             where="name",
         )
+    if name in RESERVED_NAMES:
+        raise ConfigError(RESERVED_NAMES[name], where="name")
     if not branch.strip() or branch.startswith("refs/"):
         raise ConfigError("must be a branch name such as main", where="branch")
     full_name = repo_full_name(repo_url)

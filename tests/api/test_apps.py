@@ -53,7 +53,7 @@ def test_duplicate_name_is_a_conflict_problem(client: TestClient, auth: dict[str
 
 
 def test_bad_names_and_urls_say_which_field(client: TestClient, auth: dict[str, str]) -> None:
-    for name in ("Hello", "-x", "a_b", "x" * 31, ""):
+    for name in ("Hello", "-x", "a_b", "x" * 31, "", "new"):
         response = create(client, auth, name=name)
         assert response.status_code == 422, name
         assert response.json()["where"] == "name"

@@ -43,3 +43,14 @@ def test_people_see_the_apps_of_their_own_teams_only(admin: Browser) -> None:
     page = admin.open("/").text
     assert "ours" not in page
     assert "Create your first app" in page
+
+
+def test_the_list_refreshes_itself_with_each_apps_state(admin: Browser) -> None:
+    make_app()
+    page = admin.open("/").text
+    assert 'data-refresh="/fragments/apps"' in page
+    add_deployments({"status": "building"})
+    fragment = admin.get("/fragments/apps")
+    assert fragment.status_code == 200
+    assert "<html" not in fragment.text
+    assert 'badge-building">building</span>' in fragment.text

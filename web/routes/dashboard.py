@@ -19,3 +19,12 @@ def dashboard(request: Request, session: SessionDep, settings: SettingsDep, view
     """Every app the viewer can see, by name, with its state at a glance."""
     check_scope(viewer.principal, Permission.READ)
     return render(request, "dashboard.html", viewer, apps=app_summaries(session, settings, viewer.principal))
+
+
+@router.get("/fragments/apps")
+def app_list(request: Request, session: SessionDep, settings: SettingsDep, viewer: ViewerDep) -> Response:
+    """The dashboard's list alone, which the page fetches again every few seconds to stay current."""
+    check_scope(viewer.principal, Permission.READ)
+    return render(
+        request, "dashboard_list.html", viewer, apps=app_summaries(session, settings, viewer.principal)
+    )
