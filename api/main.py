@@ -22,31 +22,41 @@ from api.routes import (
     webhooks,
 )
 
-app = FastAPI(
-    title="Dockyard",
-    summary="Run Python apps as persistent processes: push, build, serve.",
-    version="0.1.0",
-)
-problems.install(app)
-openapi.install(app)
-log_redaction.install()
-app.include_router(apps.router)
-app.include_router(deployments.router)
-app.include_router(operations.router)
-app.include_router(streams.router)
-app.include_router(webhooks.router)
-app.include_router(github.router)
-app.include_router(deliveries.router)
-app.include_router(deploy_hooks.router)
-app.include_router(metrics.router)
-app.include_router(notifications.router)
-app.include_router(accounts.router)
-app.include_router(teams.router)
-app.include_router(tokens.router)
-app.include_router(domains.router)
+
+def create_app() -> FastAPI:
+    """A new instance of the control plane's API (the web UI builds its own on top of one)."""
+    api = FastAPI(
+        title="Dockyard",
+        summary="Run Python apps as persistent processes: push, build, serve.",
+        version="0.1.0",
+    )
+    problems.install(api)
+    openapi.install(api)
+    log_redaction.install()
+    for module in (
+        apps,
+        deployments,
+        operations,
+        streams,
+        webhooks,
+        github,
+        deliveries,
+        deploy_hooks,
+        metrics,
+        notifications,
+        accounts,
+        teams,
+        tokens,
+        domains,
+    ):
+        api.include_router(module.router)
+    api.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"])
+    return api
 
 
-@app.get("/healthz", tags=["health"])
 def healthz() -> dict[str, str]:
     """Liveness: the API process answers."""
     return {"status": "ok"}
+
+
+app = create_app()

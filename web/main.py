@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fastapi.staticfiles import StaticFiles
 
-from api.main import app
+from api.main import create_app
 from web import errors, headers
 from web.routes import (
     app_overview,
@@ -24,6 +24,7 @@ from web.routes import (
     tokens,
 )
 
+app = create_app()
 errors.install(app)
 headers.install(app)
 app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
