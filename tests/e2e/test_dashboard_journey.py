@@ -240,7 +240,16 @@ def test_pages_fit_a_phone_screen_and_are_reachable_by_keyboard(journey: Journey
     context: BrowserContext = new_context(browser, journey.platform.api, viewport=PHONE)
     context.add_cookies(journey.page.context.cookies())
     page = context.new_page()
-    for path in ("/", f"/apps/{APP}", f"/apps/{APP}/deployments", f"/apps/{APP}/settings", "/apps/new"):
+    pages = ["/", f"/apps/{APP}", f"/apps/{APP}/deployments", f"/apps/{APP}/settings", f"/apps/{APP}/logs"]
+    pages += [
+        f"/apps/{APP}/deliveries",
+        "/apps/new",
+        "/settings/github",
+        "/teams/main",
+        "/tokens",
+        "/account",
+    ]
+    for path in pages:
         page.goto(path)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"{path} is {width} px wide on a {PHONE['width']} px screen"

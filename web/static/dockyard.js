@@ -117,8 +117,10 @@ function refresher(element) {
           return;
         }
         if (response.ok) {
-          const html = await response.text();
-          if (html !== element.innerHTML) element.innerHTML = html;
+          // Compared as the browser serializes both, so an unchanged panel is left alone (focus, screen readers).
+          const fresh = document.createElement("div");
+          fresh.innerHTML = await response.text();
+          if (fresh.innerHTML !== element.innerHTML) element.innerHTML = fresh.innerHTML;
         }
       } catch (_) { /* the next tick retries */ }
     }
