@@ -19,7 +19,7 @@ class Trigger:
     PUSH = "push"
     HOOK = "hook"
     API = "api"
-    WEB = "web"  # the Deploy button of the web UI
+    WEB = "web"  # the dashboard: a new app's first build, the Deploy button
     CONFIG = "config"
     ROLLBACK = "rollback"
     RESTART = "restart"

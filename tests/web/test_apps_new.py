@@ -91,7 +91,7 @@ def test_a_new_app_from_a_git_url_is_detected_then_created_with_an_edited_comman
         assert app.config == {"processes": {"web": {"command": edited}}}
         assert crypto.decrypt(get_settings().secret(), app.webhook_secret) == secret.group(1)
         first = session.scalars(select(Deployment)).one()
-        assert (first.trigger, first.ref) == ("api", "main")
+        assert (first.trigger, first.ref) == ("web", "main")
     assert queued() == [first.id]
     assert f'href="/apps/hello/deployments/{first.id}"' in created.text
     # The secret shown is the one GitHub's signed pushes must carry.

@@ -336,5 +336,5 @@ def _create(
             session, settings, app=app, installation_id=form.installation_id, repository=form.repository
         )
     # As POST /api/v1/apps/{name}/deployments does: queued now, enqueued once committed.
-    deployment = deployments.request_deployment(session, app=app, trigger=deployments.Trigger.API)
+    deployment = deployments.request_deployment(session, app=app, trigger=deployments.Trigger.WEB)
     return app, secret, deployment
