@@ -54,3 +54,21 @@ def test_the_list_refreshes_itself_with_each_apps_state(admin: Browser) -> None:
     assert fragment.status_code == 200
     assert "<html" not in fragment.text
     assert 'badge-building">building</span>' in fragment.text
+
+
+def test_with_many_apps_a_search_finds_them_by_name_repository_or_team(admin: Browser) -> None:
+    for name in ("shop-api", "shop-worker", "blog", "billing", "docs", "search", "auth", "mail"):
+        make_app(name)
+    page = admin.open("/").text
+    assert 'name="q"' in page
+    found = admin.open("/?q=SHOP").text
+    assert "/apps/shop-api" in found and "/apps/shop-worker" in found
+    assert "/apps/blog" not in found
+    assert 'data-refresh="/fragments/apps?q=SHOP"' in found
+    assert "/apps/blog" not in admin.get("/fragments/apps?q=shop").text
+    assert "No app matches “nothing-like-it”" in admin.open("/?q=nothing-like-it").text
+
+
+def test_a_few_apps_need_no_search_box(admin: Browser) -> None:
+    make_app()
+    assert 'name="q"' not in admin.open("/").text
