@@ -18,7 +18,6 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from api.openapi import errors
@@ -28,9 +27,8 @@ from api.schemas import DeliveryPublic, LiveRelease
 from api.services import github_app as github_service
 from api.services import github_setup
 from api.services.access import Permission, app_for, require_site_admin
-from api.services.apps import live_deployment
 from api.services.github_connect import connect_app, disconnect_app
-from api.services.previews import list_previews
+from api.services.previews import PreviewSummary, preview_summaries
 from api.services.webhooks import github_app_deliveries
 from core.errors import NotFound
 from core.models import App, GitHubApp, GitHubInstallation
@@ -285,7 +283,7 @@ def previews(
 ) -> list[PreviewPublic]:
     """The app's pull request previews, each served at its own host."""
     app = app_for(session, principal, name, Permission.READ)
-    return [_preview(session, settings, preview) for preview in list_previews(app)]
+    return [_preview(summary) for summary in preview_summaries(session, settings, app)]
 
 
 def _connection(app: App) -> GitHubConnection:
@@ -298,13 +296,13 @@ def _connection(app: App) -> GitHubConnection:
     )
 
 
-def _preview(session: Session, settings: Settings, preview: App) -> PreviewPublic:
-    live = live_deployment(session, preview)
+def _preview(summary: PreviewSummary) -> PreviewPublic:
+    preview, live = summary.app, summary.live
     return PreviewPublic(
         name=preview.name,
         pr_number=preview.pr_number or 0,
         branch=preview.branch,
-        url=settings.app_url(preview.name),
+        url=summary.url,
         live_deployment=LiveRelease(id=live.id, commit=live.commit) if live else None,
         created_at=preview.created_at,
     )

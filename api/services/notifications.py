@@ -16,7 +16,7 @@ import hmac
 import json
 import logging
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast, get_args
 
 import httpx
 from sqlalchemy import select
@@ -108,6 +108,16 @@ def validated_url(url: str) -> str:
             where="url",
         )
     return url
+
+
+def validated_format(format: str) -> Format:
+    """`format` if it is one Dockyard sends; a ConfigError naming `format` otherwise."""
+    if format not in get_args(Format):
+        raise ConfigError(
+            "must be json (Dockyard's signed JSON body) or slack (a Slack-compatible incoming webhook)",
+            where="format",
+        )
+    return cast(Format, format)
 
 
 def validated_events(events: list[str] | None) -> list[str]:

@@ -18,7 +18,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.services import github_reports
-from api.services.deployments import finish, request_deployment
+from api.services.apps import live_deployment
+from api.services.deployments import finish, newest_deployment, request_deployment
 from api.services.operations import delete_app, engine
 from core import crypto
 from core.db import session_scope
@@ -228,3 +229,26 @@ def _to_remove(session: Session, plan: Teardown) -> App | str:
 def list_previews(parent: App) -> list[App]:
     """The parent's previews, by pull request number."""
     return list(parent.previews)
+
+
+@dataclass(frozen=True)
+class PreviewSummary:
+    """A preview as its parent's pages show it: where it answers, its live release and newest deployment."""
+
+    app: App
+    url: str
+    live: Deployment | None
+    newest: Deployment | None
+
+
+def preview_summaries(session: Session, settings: Settings, parent: App) -> list[PreviewSummary]:
+    """Each of the parent's previews, by pull request number."""
+    return [
+        PreviewSummary(
+            app=preview,
+            url=settings.app_url(preview.name),
+            live=live_deployment(session, preview),
+            newest=newest_deployment(session, preview),
+        )
+        for preview in list_previews(parent)
+    ]

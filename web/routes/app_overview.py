@@ -16,6 +16,7 @@ from api.services import operations
 from api.services.access import Permission
 from api.services.apps import live_deployment
 from api.services.deployments import Trigger, is_running, newest_deployment
+from api.services.previews import preview_summaries
 from api.services.processes import current_services, service_status
 from core.errors import ConfigError, DockyardError, TemporaryError
 from core.models import Deployment
@@ -107,6 +108,7 @@ def _overview(
         candidates=candidates,
         rollback_error=rollback_error,
         keep_releases=settings.keep_releases,
+        previews=preview_summaries(session, settings, app),
         **status,
         **extra,
     )

@@ -1,4 +1,5 @@
-"""An app's Settings page: env variables, volumes, domains, how it is released and run, and its webhook.
+"""An app's Settings page: env variables, volumes, domains, how it is released and run, its webhook and
+connection to the GitHub App, deploy notifications and its deploy hook.
 
 Anyone on the team reads it; changes need WRITE and revealing a secret needs MANAGE, checked on every POST.
 A change that containers must be recreated for rolls out the live image again; the page then links to that
@@ -9,19 +10,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import PlainTextResponse, Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import SessionDep, SettingsDep
 from api.services import apps as app_service
-from api.services import domains, operations, run_settings
+from api.services import deploy_hooks, domains, github_connect, operations, run_settings
+from api.services import notifications as notification_service
 from api.services.access import Permission
 from api.services.config_rollouts import roll_out
 from api.services.deployments import get_deployment
 from api.services.env_files import parse_env_file
 from core.errors import ConfigError, DockyardError, NotFound, TemporaryError
-from core.models import App
+from core.models import App, GitHubApp, GitHubInstallation
 from core.settings import Settings
 from web.pages import AppPage, app_page
 from web.session import Viewer, ViewerDep, csrf_protect
@@ -31,6 +34,8 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)]
 
 FormText = Annotated[str, Form()]
 Checkbox = Annotated[bool, Form()]
+Checkboxes = Annotated[list[str] | None, Form()]  # every ticked box of one name; None when none is
+TargetId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 LISTED_KEYS = 8  # a notice names at most this many keys (it travels in a cookie)
 
 
@@ -57,10 +62,12 @@ def settings_page(
     settings: SettingsDep,
     viewer: ViewerDep,
     rollout: int | None = None,
+    connect: str | None = None,
 ) -> Response:
-    """Every setting of the app, with forms for those the viewer may change."""
+    """Every setting of the app, with forms for those the viewer may change (`?connect=github` also asks
+    GitHub which repositories the GitHub App sees, to connect the app through it)."""
     page = app_page(session, viewer, name)
-    return _render(request, session, settings, viewer, page, rollout=rollout)
+    return _render(request, session, settings, viewer, page, rollout=rollout, ask_github=connect == "github")
 
 
 @router.post("/apps/{name}/env")
@@ -280,6 +287,137 @@ def regenerate_webhook_secret(
     return _render(request, session, settings, viewer, page, new_webhook_secret=secret)
 
 
+@router.post("/apps/{name}/github/connect")
+def connect_github(
+    name: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    viewer: ViewerDep,
+    match: FormText = "",
+    installation: FormText = "",
+    repository: FormText = "",
+) -> Response:
+    """Connect the app through the GitHub App: a repository picked from the list (`match` is
+    "installation:owner/repo") or typed with its installation; GitHub confirms the installation sees it."""
+    page = app_page(session, viewer, name, Permission.WRITE)
+    if match:
+        installation, _, repository = match.partition(":")
+    installation, repository = installation.strip(), repository.strip()
+    try:
+        if not installation.isdigit():
+            raise ConfigError("pick the installation that sees the repository", where="installation")
+        github_connect.connect_app(
+            session, settings, app=page.app, installation_id=int(installation), repository=repository
+        )
+    except DockyardError as error:
+        form = {"installation": installation, "repository": repository}
+        return _refused(request, session, settings, viewer, page, error, "github", None, **form)
+    return redirect(
+        settings_url(name, "source"),
+        f"Connected {name} to {page.app.repo_full_name} through installation {installation}: builds clone "
+        "with the GitHub App's tokens and report their status on GitHub.",
+    )
+
+
+@router.post("/apps/{name}/github/disconnect")
+def disconnect_github(name: str, session: SessionDep, viewer: ViewerDep) -> Response:
+    """Stop using the GitHub App for the app (and its previews)."""
+    page = app_page(session, viewer, name, Permission.WRITE)
+    github_connect.disconnect_app(session, app=page.app)
+    return redirect(
+        settings_url(name, "source"),
+        f"Disconnected {name} from the GitHub App: it clones {page.app.repo_url} without the App's tokens, "
+        "and only a webhook of your own, signed with its webhook secret, deploys it on push.",
+    )
+
+
+@router.post("/apps/{name}/notifications")
+def add_notification(
+    name: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    viewer: ViewerDep,
+    format: FormText = "json",
+    url: FormText = "",
+    events: Checkboxes = None,
+) -> Response:
+    """Post the app's deploy outcomes to a URL; a json target's signing secret is shown on this page once."""
+    page = app_page(session, viewer, name, Permission.WRITE)
+    try:
+        target, secret = notification_service.create_target(
+            session,
+            settings,
+            app=page.app,
+            url=url,
+            format=notification_service.validated_format(format),
+            events=events or [],  # no box ticked is a choice to refuse, not "every event"
+        )
+    except ConfigError as error:
+        form = {"format": format, "url": url, "events": events or []}
+        return _refused(request, session, settings, viewer, page, error, "notifications", None, **form)
+    if secret is None:
+        return redirect(
+            settings_url(name, "notifications"),
+            f"Added {target.url_masked}: send a test to check that it arrives.",
+        )
+    session.commit()  # the secret is shown now or never: the target must exist when the page says so
+    return _render(request, session, settings, viewer, page, new_target=target, new_signing_secret=secret)
+
+
+@router.post("/apps/{name}/notifications/{target_id}/test")
+def test_notification(
+    name: str, target_id: TargetId, session: SessionDep, settings: SettingsDep, viewer: ViewerDep
+) -> Response:
+    """Send a test message to a target now and say how it went."""
+    page = app_page(session, viewer, name, Permission.WRITE)
+    target = notification_service.get_target(session, page.app, target_id)
+    outcome = notification_service.send_test(settings, page.app, target)
+    if outcome.ok:
+        notice = f"Sent a test to {target.url_masked}: it answered {outcome.result}."
+    else:
+        notice = (
+            f"The test to {target.url_masked} failed: {outcome.result}. Check the URL, and that the receiver "
+            "accepts POSTs from this server."
+        )
+    return redirect(settings_url(name, "notifications"), notice)
+
+
+@router.post("/apps/{name}/notifications/{target_id}/remove")
+def remove_notification(name: str, target_id: TargetId, session: SessionDep, viewer: ViewerDep) -> Response:
+    """Stop posting deploy outcomes to a target."""
+    page = app_page(session, viewer, name, Permission.WRITE)
+    target = notification_service.get_target(session, page.app, target_id)
+    notification_service.delete_target(session, page.app, target.id)
+    return redirect(
+        settings_url(name, "notifications"), f"Removed {target.url_masked}: it gets no more posts."
+    )
+
+
+@router.post("/apps/{name}/deploy-hook")
+def create_deploy_hook(
+    name: str, request: Request, session: SessionDep, settings: SettingsDep, viewer: ViewerDep
+) -> Response:
+    """A new deploy hook URL (replacing any earlier one), shown on this page once."""
+    page = app_page(session, viewer, name, Permission.WRITE)
+    replaced = page.app.deploy_hook_hash is not None
+    token = deploy_hooks.create_hook(page.app)
+    session.commit()
+    url = deploy_hooks.hook_url(settings, page.app, token)
+    return _render(request, session, settings, viewer, page, new_deploy_hook_url=url, replaced_hook=replaced)
+
+
+@router.post("/apps/{name}/deploy-hook/remove")
+def remove_deploy_hook(name: str, session: SessionDep, viewer: ViewerDep) -> Response:
+    """Disable the deploy hook: its URL answers 404 from now on."""
+    page = app_page(session, viewer, name, Permission.WRITE)
+    deploy_hooks.disable_hook(page.app)
+    return redirect(
+        settings_url(name, "deploy-hook"), "Removed the deploy hook: its URL deploys nothing now."
+    )
+
+
 def _refused(
     request: Request,
     session: Session,
@@ -318,6 +456,7 @@ def _render(
     *,
     status_code: int = 200,
     rollout: int | None = None,
+    ask_github: bool = False,
     **context: Any,
 ) -> Response:
     app = page.app
@@ -348,5 +487,38 @@ def _render(
         app_url=settings.app_url(app.name),
         apps_domain=settings.apps_domain,
         webhook_url=f"{settings.public_url.rstrip('/')}/webhooks/github",
+        notifications=notification_service.list_targets(session, app),
+        **_github_choices(session, settings, page, ask=ask_github or context.get("section") == "github"),
         **{"section": None, "form": {}, "error": None, "error_field": None, **context},
     )
+
+
+def _github_choices(session: Session, settings: Settings, page: AppPage, *, ask: bool) -> dict[str, Any]:
+    """What the Source section shows of the GitHub App: the installation the app is connected through, or,
+    for someone who may connect it and `ask`s, the installations and their repositories matching the app's
+    own (asked of GitHub then, once per installation: not on every visit of the page)."""
+    app = page.app
+    registered = session.scalar(select(GitHubApp))
+    installations = list(
+        session.scalars(select(GitHubInstallation).order_by(GitHubInstallation.account_login))
+    )
+    connectable = (
+        registered is not None
+        and app.github_installation_id is None
+        and app.preview_of_id is None
+        and page.can("write")
+    )
+    listed: list[github_connect.InstallationRepositories] = []
+    if registered is not None and connectable and ask:
+        session.commit()  # GitHub may take a while to answer: do not hold the database meanwhile
+        listed = github_connect.installation_repositories(settings, registered, installations)
+    return {
+        "connectable": connectable,
+        "github_asked": ask,
+        "installations": installations,
+        "connected_installation": next(
+            (row for row in installations if row.installation_id == app.github_installation_id), None
+        ),
+        "repository_matches": github_connect.matching_repositories(listed, app.repo_full_name),
+        "github_problems": [entry for entry in listed if entry.problem],
+    }
