@@ -90,3 +90,9 @@ def form_error(error: DockyardError) -> dict[str, Any]:
     where = error.where if isinstance(error, ConfigError) else None
     detail = error.detail.removeprefix(f"{where}: ") if where else error.detail  # shown next to the field
     return {"error": detail, "error_field": where}
+
+
+def check_typed_twice(password: str, again: str, *, where: str) -> None:
+    """Refuse a new password whose confirmation differs (ConfigError on the confirmation field `where`)."""
+    if password != again:
+        raise ConfigError("the two passwords differ; type the same password twice", where=where)

@@ -10,7 +10,7 @@ from api.deps import SessionDep, SettingsDep
 from api.services import accounts, sign_in_throttle, web_sessions
 from core.errors import DockyardError, Unauthorized
 from web.session import csrf_protect, set_session_cookie, sign_out, signed_in
-from web.templating import form_error, redirect, render
+from web.templating import check_typed_twice, form_error, redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
@@ -40,16 +40,8 @@ def setup(
     password_again: str = Form(""),
 ) -> Response:
     """Create the administrator, sign them in, and go on to connecting GitHub."""
-    if password != password_again:
-        return render(
-            request,
-            "setup.html",
-            status_code=422,
-            username=username,
-            error="the two passwords differ; type the same password twice",
-            error_field="password_again",
-        )
     try:
+        check_typed_twice(password, password_again, where="password_again")
         user = accounts.create_first_admin(session, username=username, password=password)
     except DockyardError as error:
         return render(request, "setup.html", status_code=error.status, username=username, **form_error(error))

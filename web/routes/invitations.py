@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 from api.deps import SessionDep, SettingsDep
 from api.services import invitations, web_sessions
 from api.services.access import role_in
-from core.errors import ConfigError, DockyardError, NotFound, Unauthorized
+from core.errors import DockyardError, NotFound, Unauthorized
 from core.models import User
 from core.settings import Settings
 from web.session import SESSION_COOKIE, Viewer, ViewerDep, csrf_protect, set_session_cookie, signed_in
-from web.templating import form_error, redirect, render
+from web.templating import check_typed_twice, form_error, redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
@@ -105,10 +105,7 @@ def sign_up(
 ) -> Response:
     """Create an account with the link, join the team and sign in."""
     try:
-        if password != password_again:
-            raise ConfigError(
-                "the two passwords differ; type the same password twice", where="password_again"
-            )
+        check_typed_twice(password, password_again, where="password_again")
         user = invitations.sign_up_with_invitation(session, token, username=username, password=password)
     except DockyardError as error:
         return _invite_page(

@@ -15,7 +15,7 @@ from api.services.access import ALL_SCOPES
 from core.errors import ConfigError, DockyardError
 from core.models import utcnow
 from web.session import Viewer, ViewerDep, csrf_protect, set_session_cookie
-from web.templating import form_error, redirect, render
+from web.templating import check_typed_twice, form_error, redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
@@ -143,10 +143,7 @@ def change_password(
 ) -> Response:
     """Change the password; every other browser signed in as this user is signed out."""
     try:
-        if new_password != new_password_again:
-            raise ConfigError(
-                "the two new passwords differ; type the same password twice", where="new_password_again"
-            )
+        check_typed_twice(new_password, new_password_again, where="new_password_again")
         accounts.change_password(session, viewer.user, current=current_password, new=new_password)
     except DockyardError as error:
         where = error.where if isinstance(error, ConfigError) else "current_password"
